@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { o365TenantSchema } from '../sources/o365/config.ts';
+import { clientTls, duration } from './types.ts';
+
+/**
+ * The whole daemon configuration. Every default is written here, once; `config/auditrelay.schema.json`
+ * is generated from this file (`npm run schema`) for editors.
+ */
+export const exportSchema = z
+  .object({
+    mode: z.enum(['otlp', 'console']).default('otlp').describe('otlp: send to an OTLP/HTTP endpoint; console: one readable line per record on stdout'),
+    endpoint: z
+      .string()
+      .optional()
+      .describe('Base URL (…/v1/logs is appended) or full logs URL. Default: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT, http://localhost:4318'),
+    logsPathIsFull: z.boolean().optional().describe('Treat `endpoint` as the full logs URL (no /v1/logs appended)'),
+    protocol: z.enum(['http/protobuf', 'http/json']).optional().describe('Default: OTEL_EXPORTER_OTLP_LOGS_PROTOCOL, OTEL_EXPORTER_OTLP_PROTOCOL, http/protobuf'),
+    headers: z.record(z.string(), z.string()).optional().describe('Extra request headers (merged over OTEL_EXPORTER_OTLP_HEADERS)'),
+    compression: z.enum(['gzip', 'none']).optional().describe('Default: OTEL_EXPORTER_OTLP_COMPRESSION, gzip'),
+    timeout: duration('10s').optional().describe('Per request. Default: OTEL_EXPORTER_OTLP_TIMEOUT, 10s'),
+    tls: clientTls.optional(),
+    maxBatchRecords: z.number().int().min(1).max(100_000).default(1000),
+    maxBatchBytes: z.number().int().min(1024).default(4 * 1024 * 1024).describe('Raw record bytes per request before compression'),
+    concurrency: z.number().int().min(1).max(64).default(4).describe('Export requests in flight at once'),
+    retryInitial: duration('1s').default(1000),
+    retryMax: duration('1m').default(60_000),
+    deadLetterFile: z.string().optional().describe('Records refused for good go here, one JSON line each (default: <state.path>/dead-letter.ndjson)'),
+  })
+  .strict();
+
+export const stateSchema = z
+  .object({
+    kind: z.enum(['file']).default('file'),
+    path: z.string().default('./state').describe('Folder for the embedded store (relative to the config file)'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    $schema: z.string().optional(),
+    state: stateSchema.default({ kind: 'file', path: './state' }),
+    export: exportSchema.default(exportSchema.parse({})),
+    log: z
+      .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+    fetchSlots: z
+      .number()
+      .int()
+      .min(1)
+      .default(16)
+      .describe('Blobs/pages held in memory at once across all streams: the bound on memory while the endpoint is slow'),
+    sources: z
+      .object({
+        o365: z.array(o365TenantSchema).default([]),
+      })
+      .strict()
+      .default({ o365: [] }),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const count = Object.values(c.sources).reduce((n, list) => n + (list as unknown[]).length, 0);
+    if (count === 0) ctx.addIssue({ code: 'custom', path: ['sources'], message: 'configure at least one source (sources.o365 or sources.google)' });
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type ExportConfig = z.infer<typeof exportSchema>;

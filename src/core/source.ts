@@ -1,0 +1,77 @@
+/**
+ * The one interface through which the core (scheduler, budgets, state, export) knows a source.
+ * A source is a factory of streams; a stream is one independently-cursored feed
+ * (Office 365: tenant × content type; Google: customer × application).
+ */
+import type { AuditRecord } from './record.ts';
+import type { Budget } from './budget.ts';
+import type { Logger } from '../telemetry/log.ts';
+import type { StreamMetrics } from '../telemetry/metrics.ts';
+
+export interface Source {
+  /** 'o365' | 'google': used in stream ids, metrics and logs. */
+  readonly kind: string;
+  streams(): Stream[];
+  /** Release clients, sockets, timers. */
+  close?(): Promise<void>;
+}
+
+export interface Stream {
+  /** Unique and stable across restarts: it keys the stream's state (e.g. `o365/<tenant>/Audit.Exchange`). */
+  readonly id: string;
+  /** Streams with the same key share one request budget (an Office 365 tenant, a Google Cloud project). */
+  readonly budgetKey: string;
+  /** Requests per minute for that budget; the first stream to name a key sets it. */
+  readonly requestsPerMinute: number;
+  /** OTLP resource attributes of this stream's records (source and tenant identity). */
+  readonly resource: Record<string, string>;
+  /**
+   * Runs until `ctx.signal` aborts. Must only commit state for records whose `ctx.deliver()` resolved.
+   * Throwing a `StreamConfigError` stops this stream alone, with its message shown to the operator;
+   * any other error is logged and the stream is restarted after a backoff.
+   */
+  run(ctx: StreamContext): Promise<void>;
+}
+
+/** Durable per-stream state: one JSON document, replaced atomically. */
+export interface StreamState<T = unknown> {
+  load(): Promise<T | undefined>;
+  /** Resolves once the document is durable. Rejects with `FencedError` if this replica lost the stream. */
+  commit(value: T): Promise<void>;
+}
+
+export interface DeliveryReport {
+  /** Records the endpoint accepted. */
+  accepted: number;
+  /** Records the endpoint refused for good (sent to the dead-letter file). */
+  rejected: number;
+}
+
+export interface StreamContext {
+  readonly signal: AbortSignal;
+  readonly budget: Budget;
+  readonly state: StreamState;
+  /**
+   * Hands records to the export endpoint and resolves only once the endpoint acknowledged every one
+   * of them (or refused some for good, which the report counts). Retries transient failures itself
+   * with capped backoff for as long as it takes; rejects only when `signal` aborts.
+   */
+  deliver(records: AuditRecord[]): Promise<DeliveryReport>;
+  readonly log: Logger;
+  readonly metrics: StreamMetrics;
+  /** Current time in ms; sources never call Date.now() directly so tests can move the clock. */
+  now(): number;
+  /** Abortable sleep: resolves early (without throwing) when the signal aborts. */
+  sleep(ms: number): Promise<void>;
+}
+
+/** A problem only the operator can fix (bad credentials, missing permission): stops this stream only. */
+export class StreamConfigError extends Error {
+  override readonly name = 'StreamConfigError';
+  /** What the operator should do about it. */
+  readonly hint: string;
+  constructor(message: string, hint: string) {
+    super(message);
+    this.hint = hint;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Where stream state lives. The embedded file store is the default; a shared database implements
+ * the same interface for replicas (with `fence` checked on every write).
+ */
+export interface Fence {
+  /** The replica that holds the stream's lease. */
+  owner: string;
+  /** The lease's epoch: a store refuses a write whose epoch is older than the stream's current one. */
+  epoch: number;
+}
+
+export interface StateStore {
+  readonly kind: string;
+  /** Human-readable location for messages (a folder, a database URL without password). */
+  readonly location: string;
+  /** The document for `key`, or undefined if none was ever written. Throws `StateCorruptError`. */
+  get(key: string): Promise<unknown>;
+  /** Replaces the document atomically; resolves once durable. Throws `FencedError` for a stale fence. */
+  put(key: string, value: unknown, fence?: Fence): Promise<void>;
+  /** Keys that start with `prefix`. */
+  keys(prefix: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export class StateCorruptError extends Error {
+  override readonly name = 'StateCorruptError';
+}
+
+export class FencedError extends Error {
+  override readonly name = 'FencedError';
+}
+
+export class StateLockedError extends Error {
+  override readonly name = 'StateLockedError';
+}

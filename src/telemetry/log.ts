@@ -1,0 +1,42 @@
+import { pino } from 'pino';
+import { redactValue } from './redact.ts';
+
+/**
+ * Structured JSON logs on stderr (stdout is kept for command output: demo lines, preview, emulate).
+ * Every field passes through `redactValue`, so a secret cannot reach a log line even inside an error.
+ */
+export type Logger = pino.Logger;
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export function createLogger(level: LogLevel = 'info', destination: NodeJS.WritableStream = process.stderr): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'auditrelay' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (obj) => redactValue(obj) as Record<string, unknown>,
+      },
+      hooks: {
+        // The message string itself can carry a secret (e.g. an error message from a library).
+        logMethod(args, method) {
+          const redacted = args.map((a) => (typeof a === 'string' ? (redactValue(a) as string) : a));
+          return method.apply(this, redacted as Parameters<typeof method>);
+        },
+      },
+      serializers: { err: (err: unknown) => redactValue(err) },
+    },
+    pino.destination({ dest: destinationFd(destination), sync: true }),
+  );
+}
+
+function destinationFd(stream: NodeJS.WritableStream): number {
+  return stream === process.stdout ? 1 : 2;
+}
+
+/** A logger that drops everything: for tests and `preview`, where stderr is for the user. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

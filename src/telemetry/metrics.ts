@@ -1,0 +1,66 @@
+import { metrics, type Attributes, type Counter, type Histogram } from '@opentelemetry/api';
+
+/**
+ * Per-stream self-telemetry through the OpenTelemetry metrics API. Without a MeterProvider these are
+ * no-ops; `telemetry/setup` installs the SDK with OTLP and Prometheus readers.
+ */
+export interface StreamMetrics {
+  recordsExported(n: number): void;
+  recordsRejected(n: number): void;
+  recordsSetAside(n: number): void;
+  recordsDeduplicated(n: number): void;
+  apiRequest(operation: string, status: string): void;
+  throttled(operation: string): void;
+  /** Export time minus event time, per record. */
+  eventLagMs(ms: number): void;
+  /** How far behind now the stream's committed cursor is. */
+  cursorAgeMs(ms: number): void;
+}
+
+const meter = () => metrics.getMeter('auditrelay');
+
+interface Instruments {
+  exported: Counter;
+  rejected: Counter;
+  setAside: Counter;
+  deduplicated: Counter;
+  requests: Counter;
+  throttled: Counter;
+  eventLag: Histogram;
+  cursorAge: Histogram;
+}
+
+let instruments: Instruments | undefined;
+
+function getInstruments(): Instruments {
+  instruments ??= {
+    exported: meter().createCounter('auditrelay.records.exported', { description: 'Records the OTLP endpoint accepted' }),
+    rejected: meter().createCounter('auditrelay.records.rejected', { description: 'Records the endpoint refused for good (dead-lettered)' }),
+    setAside: meter().createCounter('auditrelay.records.set_aside', { description: 'Blobs/pages set aside after repeated failures' }),
+    deduplicated: meter().createCounter('auditrelay.records.deduplicated', { description: 'Records dropped as already exported' }),
+    requests: meter().createCounter('auditrelay.api.requests', { description: 'Source API requests by operation and status' }),
+    throttled: meter().createCounter('auditrelay.api.throttled', { description: 'Throttling answers from a source API' }),
+    eventLag: meter().createHistogram('auditrelay.event.lag', { unit: 's', description: 'Export time minus event time' }),
+    cursorAge: meter().createHistogram('auditrelay.cursor.age', { unit: 's', description: 'Now minus the committed cursor' }),
+  };
+  return instruments;
+}
+
+/** Must be called after a MeterProvider is installed, so instruments bind to it. */
+export function resetInstruments(): void {
+  instruments = undefined;
+}
+
+export function streamMetrics(streamId: string, source: string): StreamMetrics {
+  const attrs: Attributes = { 'auditrelay.stream': streamId, 'auditrelay.source': source };
+  return {
+    recordsExported: (n) => getInstruments().exported.add(n, attrs),
+    recordsRejected: (n) => getInstruments().rejected.add(n, attrs),
+    recordsSetAside: (n) => getInstruments().setAside.add(n, attrs),
+    recordsDeduplicated: (n) => getInstruments().deduplicated.add(n, attrs),
+    apiRequest: (operation, status) => getInstruments().requests.add(1, { ...attrs, operation, status }),
+    throttled: (operation) => getInstruments().throttled.add(1, { ...attrs, operation }),
+    eventLagMs: (ms) => getInstruments().eventLag.record(ms / 1000, attrs),
+    cursorAgeMs: (ms) => getInstruments().cursorAge.record(ms / 1000, attrs),
+  };
+}
