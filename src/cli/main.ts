@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { VERSION } from '../version.ts';
+import { COMMANDS } from './commands/index.ts';
+
+/**
+ * `auditrelay <command>`. Each command lives in its own file under commands/ and registers itself;
+ * commands set process.exitCode rather than calling process.exit, so streams flush.
+ */
+const program = new Command('auditrelay')
+  .description('Office 365 and Google Workspace audit logs to OpenTelemetry (OTLP), at least once')
+  .version(VERSION)
+  .showHelpAfterError();
+
+for (const register of COMMANDS) register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Commands print their own well-formed errors; this is the last resort for anything unexpected.
+  const { redactText } = await import('../telemetry/redact.ts');
+  process.stderr.write(`auditrelay: ${redactText(err instanceof Error ? err.message : String(err))}\n`);
+  process.exitCode = process.exitCode || 1;
+}
