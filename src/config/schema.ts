@@ -44,6 +44,7 @@ export const configSchema = z
       .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info') })
       .strict()
       .default({ level: 'info' }),
+    shutdownTimeout: duration('30s').default(30_000).describe('On SIGTERM/SIGINT: how long to finish in-flight deliveries and checkpoint before exiting'),
     fetchSlots: z
       .number()
       .int()

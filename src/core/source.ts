@@ -57,6 +57,16 @@ export interface StreamContext {
    * with capped backoff for as long as it takes; rejects only when `signal` aborts.
    */
   deliver(records: AuditRecord[]): Promise<DeliveryReport>;
+  /**
+   * Runs `fn` while holding one of the daemon's fetch slots. Hold a slot from the moment a blob or page
+   * is requested until its records were delivered: the number of slots bounds memory across all streams.
+   */
+  withFetchSlot<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Keeps raw input that cannot be mapped or fetched (a malformed record, a blob that keeps failing)
+   * in the dead-letter file with the reason, so nothing is dropped silently.
+   */
+  setAside(reason: string, raw: unknown[]): Promise<void>;
   readonly log: Logger;
   readonly metrics: StreamMetrics;
   /** Current time in ms; sources never call Date.now() directly so tests can move the clock. */

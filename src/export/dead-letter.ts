@@ -1,7 +1,6 @@
 import { constants as fsc } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { AuditRecord } from '../core/record.ts';
 
 /**
  * Records the endpoint refused for good, one JSON line each with the reason, appended and fsynced
@@ -15,7 +14,7 @@ export class DeadLetterFile {
     this.path = path;
   }
 
-  write(streamId: string, reason: string, records: AuditRecord[], extra: Record<string, unknown> = {}): Promise<void> {
+  write(streamId: string, reason: string, records: readonly unknown[], extra: Record<string, unknown> = {}): Promise<void> {
     const at = new Date().toISOString();
     const lines = records.map((r) => JSON.stringify({ at, stream: streamId, reason, ...extra, record: r })).join('\n') + '\n';
     this.#chain = this.#chain.catch(() => undefined).then(() => this.#append(lines));

@@ -1,0 +1,31 @@
+/**
+ * A bounded set of recently delivered record ids (first in, first out). Office 365 repeats records
+ * across blobs by design; dropping the repeats we can see keeps duplicates rare, and `log.record.uid`
+ * lets sinks drop the rest. Only ids of acknowledged records go in, so dropping never loses data.
+ */
+export class RecentIds {
+  readonly #capacity: number;
+  readonly #set = new Set<string>();
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  has(id: string): boolean {
+    return this.#set.has(id);
+  }
+
+  add(id: string): void {
+    if (this.#set.has(id)) return;
+    this.#set.add(id);
+    if (this.#set.size > this.#capacity) {
+      // Sets iterate in insertion order: the first key is the oldest.
+      const oldest = this.#set.values().next().value as string;
+      this.#set.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.#set.size;
+  }
+}

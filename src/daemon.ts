@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import type { Config } from './config/schema.ts';
+import { Runner } from './core/runner.ts';
+import type { Source } from './core/source.ts';
+import { DeadLetterFile } from './export/dead-letter.ts';
+import { ResourceCache } from './export/encode.ts';
+import { OtlpSender } from './export/otlp-sender.ts';
+import { resolveOtlpSettings } from './export/otlp-settings.ts';
+import { ConsoleSink, OtlpSink, type Sink } from './export/sink.ts';
+import { FileStateStore } from './state/file-store.ts';
+import type { StateStore } from './state/store.ts';
+import type { Logger } from './telemetry/log.ts';
+import { createO365Source } from './sources/o365/index.ts';
+
+/** Everything a running daemon is made of; `run`, `demo` and tests build it the same way. */
+export interface Daemon {
+  runner: Runner;
+  store: StateStore;
+  sink: Sink;
+  /** Stops fetching, waits for in-flight deliveries up to `deadlineMs`, closes the store. */
+  stop(deadlineMs: number): Promise<boolean>;
+}
+
+export function createSources(config: Config): Source[] {
+  const sources: Source[] = [];
+  const siem = config.export.siem;
+  if (config.sources.o365.length > 0) sources.push(createO365Source(config.sources.o365, siem));
+  return sources;
+}
+
+export function createSink(config: Config, log: Logger, deadLetter: DeadLetterFile): Sink {
+  if (config.export.mode === 'console') return new ConsoleSink();
+  const settings = resolveOtlpSettings(config.export);
+  log.info({ endpoint: settings.url, protocol: settings.protocol, compression: settings.compression }, 'exporting over OTLP/HTTP');
+  return new OtlpSink(new OtlpSender(settings), new ResourceCache(), {
+    maxBatchRecords: config.export.maxBatchRecords,
+    concurrency: config.export.concurrency,
+    retry: { initialMs: config.export.retryInitial, maxMs: config.export.retryMax, multiplier: 2 },
+    deadLetter,
+    log,
+  });
+}
+
+export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
+  const store = await FileStateStore.open(config.state.path);
+  const deadLetter = new DeadLetterFile(config.export.deadLetterFile ?? join(config.state.path, 'dead-letter.ndjson'));
+  const sink = createSink(config, log, deadLetter);
+  const runner = new Runner({ sources: createSources(config), store, sink, deadLetter, log, fetchSlots: config.fetchSlots });
+  runner.start();
+  return {
+    runner,
+    store,
+    sink,
+    async stop(deadlineMs: number) {
+      const clean = await runner.stop(deadlineMs);
+      await sink.close();
+      await store.close();
+      return clean;
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { Agent, request } from 'undici';
+import type { ClientTls } from '../../config/types.ts';
+
+/** A raw HTTP answer: the API client returns these, decisions are made elsewhere (errors.ts). */
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** One undici connection pool per tenant, trusting the configured CA (e.g. the emulator's) if any. */
+export function createDispatcher(tls: ClientTls | undefined): Agent {
+  return new Agent({
+    connect: { ca: tls?.ca, cert: tls?.cert, key: tls?.key },
+    keepAliveTimeout: 30_000,
+    connections: 32,
+    // Large blobs exist: never cut a slow body short on the client side beyond this.
+    bodyTimeout: 5 * 60_000,
+    headersTimeout: 60_000,
+  });
+}
+
+export async function httpRequest(
+  dispatcher: Agent,
+  method: 'GET' | 'POST',
+  url: string,
+  options: { headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {},
+): Promise<RawResponse> {
+  const res = await request(url, { method, dispatcher, headers: options.headers, body: options.body, signal: options.signal });
+  const body = await res.body.text();
+  return { status: res.statusCode, headers: flattenHeaders(res.headers), body };
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}

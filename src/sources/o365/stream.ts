@@ -1,0 +1,303 @@
+import { Committer } from '../../core/committer.ts';
+import { RecentIds } from '../../core/recent-ids.ts';
+import type { AuditRecord } from '../../core/record.ts';
+import type { SiemOptions } from '../../core/siem.ts';
+import type { Stream, StreamContext, StreamState } from '../../core/source.ts';
+import { formatDuration } from '../../core/time.ts';
+import { type ClockSkew, callApi, TransientApiError } from './api-call.ts';
+import { fetchBlob, parseBlob } from './client/fetch-blob.ts';
+import { firstPageUrl, listContentPage, nextPageUri, parseContentPage } from './client/list-content.ts';
+import { listSubscriptions, parseSubscriptions } from './client/list-subscriptions.ts';
+import { startSubscription } from './client/start-subscription.ts';
+import type { TenantClient } from './client/tenant-client.ts';
+import type { ContentType, O365TenantConfig } from './config.ts';
+import {
+  type BlobEntry,
+  committedWatermark,
+  dueBlobs,
+  type ListedBlob,
+  markDelivered,
+  markFailed,
+  markLost,
+  mergeListing,
+  type O365StreamState,
+  pruneDone,
+  recordLoss,
+  restoreState,
+} from './ledger.ts';
+import { mapO365Record, o365Resource } from './mapping/index.ts';
+import { PageGuard } from './pagination.ts';
+import { subscriptionAction } from './subscriptions.ts';
+import { planListing, type Window } from './windows.ts';
+
+type CallResult = Awaited<ReturnType<typeof callApi>>;
+
+/** Record ids remembered per stream to drop Office 365's by-design repeats across blobs. */
+const RECENT_IDS_PER_STREAM = 200_000;
+/** Listing is a higher priority than blob GETs: without it nothing new is found. */
+const LIST_PRIORITY = 1;
+
+export interface O365StreamDeps {
+  tenant: O365TenantConfig;
+  contentType: ContentType;
+  client: TenantClient;
+  skew: ClockSkew;
+  siem: SiemOptions;
+}
+
+/** One tenant × content type: list content blobs by window, fetch each once, export, then commit. */
+export class O365Stream implements Stream {
+  readonly id: string;
+  readonly budgetKey: string;
+  readonly requestsPerMinute: number;
+  readonly resource: Record<string, string>;
+  readonly #deps: O365StreamDeps;
+  readonly #recent = new RecentIds(RECENT_IDS_PER_STREAM);
+
+  constructor(deps: O365StreamDeps) {
+    this.#deps = deps;
+    this.id = `o365/${deps.tenant.tenantId}/${deps.contentType}`;
+    this.budgetKey = `o365/${deps.tenant.tenantId}`;
+    this.requestsPerMinute = deps.tenant.requestsPerMinute;
+    this.resource = o365Resource(deps.tenant.tenantId);
+  }
+
+  async run(ctx: StreamContext): Promise<void> {
+    const run = new StreamRun(this.#deps, ctx, restoreState(await ctx.state.load()), this.#recent);
+    await run.loop();
+  }
+}
+
+/** The state of one `run()`: rebuilt from the durable state after every restart. */
+class StreamRun {
+  readonly #deps: O365StreamDeps;
+  readonly #ctx: StreamContext;
+  readonly #recent: RecentIds;
+  readonly #committer: Committer<O365StreamState>;
+  #state: O365StreamState;
+  #subscribed = false;
+
+  constructor(deps: O365StreamDeps, ctx: StreamContext, state: O365StreamState, recent: RecentIds) {
+    this.#deps = deps;
+    this.#ctx = ctx;
+    this.#state = state;
+    this.#recent = recent;
+    this.#committer = new Committer(ctx.state as StreamState<O365StreamState>, () => this.#state);
+  }
+
+  async loop(): Promise<void> {
+    const { ctx } = this;
+    while (!ctx.signal.aborted) {
+      if (!this.#subscribed) this.#subscribed = await this.#ensureSubscription();
+      if (this.#subscribed) {
+        await this.#list();
+        await this.#drain();
+      }
+      await this.#committer.flush();
+      const watermark = committedWatermark(this.#state);
+      if (watermark !== undefined) ctx.metrics.cursorAgeMs(ctx.now() - watermark);
+      await ctx.sleep(this.#deps.tenant.pollInterval);
+    }
+    await this.#committer.flush();
+  }
+
+  private get ctx(): StreamContext {
+    return this.#ctx;
+  }
+
+  #apiNow(): number {
+    return this.#ctx.now() + this.#deps.skew.skewMs;
+  }
+
+  #call(operation: string, send: (token: string) => ReturnType<typeof fetchBlob>, priority = 0) {
+    return callApi(this.#ctx, this.#deps.client, this.#deps.skew, operation, send, priority);
+  }
+
+  /** Lists subscriptions; starts ours when it is missing or disabled (at most once per 15 minutes). */
+  async #ensureSubscription(): Promise<boolean> {
+    const { client, contentType } = this.#deps;
+    const { res, verdict } = await this.#call('subscriptions/list', (t) => listSubscriptions(client, t, this.#ctx.signal), LIST_PRIORITY);
+    if (verdict.kind !== 'ok') throw new TransientApiError(`subscriptions/list: ${verdict.kind}`);
+    const mine = parseSubscriptions(res.body).find((s) => s.contentType === contentType);
+    return this.#startIfAllowed(mine?.status === 'enabled', mine ? `status ${mine.status}` : 'no subscription');
+  }
+
+  async #startIfAllowed(enabled: boolean, why: string): Promise<boolean> {
+    const action = subscriptionAction(enabled, this.#state.lastStartAttempt, this.#ctx.now());
+    if (action.kind === 'none') return true;
+    if (action.kind === 'wait') {
+      this.#ctx.log.error({ why, nextStartIn: formatDuration(action.ms) }, 'subscription is not enabled: this content type is NOT being collected; will start it again when the API allows');
+      return false;
+    }
+    // Remember the attempt durably first: a crash loop must not call start more than once per 15 minutes.
+    this.#state = { ...this.#state, lastStartAttempt: this.#ctx.now() };
+    this.#committer.request();
+    await this.#committer.flush();
+    const { client, contentType } = this.#deps;
+    const { verdict } = await this.#call('subscriptions/start', (t) => startSubscription(client, t, contentType, this.#ctx.signal), LIST_PRIORITY);
+    if (verdict.kind === 'ok' || verdict.kind === 'already-enabled') {
+      this.#ctx.log.info({ why }, 'subscription started');
+      return true;
+    }
+    this.#ctx.log.error({ why, verdict }, 'could not start the subscription; will try again in 15 minutes');
+    return false;
+  }
+
+  /** Lists every window the cursor and clock call for, entering new blobs in the ledger. */
+  async #list(): Promise<void> {
+    const tenant = this.#deps.tenant;
+    const plan = planListing(this.#state.listedUntil, this.#apiNow(), {
+      initialLookbackMs: tenant.initialLookback,
+      relistOverlapMs: tenant.relistOverlap,
+    });
+    if (plan.lost) this.#reportNotListed(plan.lost);
+    for (const window of plan.windows) {
+      const items = await this.#listWindow(window);
+      if (!items) return; // Logged; the same window is tried again next poll.
+      const merged = mergeListing(this.#state, items, window);
+      this.#state = pruneDone(merged.state, tenant.relistOverlap);
+      if (merged.added > 0) this.#ctx.log.debug({ added: merged.added, window }, 'listed new content');
+      this.#committer.request();
+    }
+  }
+
+  #reportNotListed(lost: Window): void {
+    const hours = (lost.end - lost.start) / 3_600_000;
+    this.#ctx.log.error(
+      { from: new Date(lost.start).toISOString(), to: new Date(lost.end).toISOString(), hours: Math.round(hours * 10) / 10 },
+      'DATA LOST: the cursor fell behind the API\'s 7-day retention; content created in this span can no longer be listed',
+    );
+    this.#state = recordLoss(this.#state, { kind: 'not-listed', from: lost.start, to: lost.end, detail: `${hours.toFixed(1)} h beyond the 7-day retention`, at: this.#ctx.now() });
+    this.#state = { ...this.#state, listedUntil: lost.end };
+    this.#committer.request();
+  }
+
+  /** All pages of one window, or undefined if the window could not be listed completely this time. */
+  async #listWindow(window: Window): Promise<ListedBlob[] | undefined> {
+    const { client, contentType } = this.#deps;
+    const guard = new PageGuard();
+    const items: ListedBlob[] = [];
+    let url = firstPageUrl(client, contentType, window);
+    for (;;) {
+      const pageUrl = url;
+      let outcome: CallResult | undefined;
+      try {
+        outcome = await this.#call('subscriptions/content', (t) => listContentPage(client, t, pageUrl, this.#ctx.signal), LIST_PRIORITY);
+      } catch (err) {
+        if (err instanceof TransientApiError) {
+          this.#ctx.log.warn({ err: err.message }, 'content listing failed; will retry the window next poll');
+          return undefined;
+        }
+        throw err;
+      }
+      const { res, verdict } = outcome;
+      if (verdict.kind !== 'ok') return this.#listingRefused(verdict, window);
+      try {
+        items.push(...parseContentPage(res.body));
+      } catch (err) {
+        this.#ctx.log.error({ err: (err as Error).message, window }, 'malformed content listing page; will retry the window next poll');
+        return undefined;
+      }
+      const next = nextPageUri(res.headers);
+      if (!next) return items;
+      const problem = guard.check(next);
+      if (problem) {
+        this.#ctx.log.error({ problem, window }, 'content listing pagination is looping; will retry the window next poll');
+        return undefined;
+      }
+      url = next;
+    }
+  }
+
+  #listingRefused(verdict: { kind: string; code?: string; message?: string }, window: Window): undefined {
+    if (verdict.kind === 'no-subscription' || verdict.kind === 'subscription-disabled') {
+      this.#subscribed = false;
+      this.#ctx.log.error({ code: verdict.code ?? verdict.kind }, 'subscription is missing or disabled: this content type is NOT being collected; starting it again');
+    } else if (verdict.kind === 'bad-window') {
+      this.#ctx.log.error(
+        { code: verdict.code, message: verdict.message, window, skew: formatDuration(this.#deps.skew.skewMs) },
+        'the API refused the listing window; this is often local clock skew: check the host clock (NTP)',
+      );
+    } else {
+      this.#ctx.log.error({ verdict }, 'content listing refused; will retry next poll');
+    }
+    return undefined;
+  }
+
+  /** Fetches and exports every due blob, oldest expiry first, `blobConcurrency` at a time. */
+  async #drain(): Promise<void> {
+    const queue = dueBlobs(this.#state, this.#ctx.now());
+    const workers = Array.from({ length: Math.min(this.#deps.tenant.blobConcurrency, queue.length) }, async () => {
+      for (let blob = queue.shift(); blob && !this.#ctx.signal.aborted; blob = queue.shift()) {
+        await this.#ctx.withFetchSlot(() => this.#processBlob(blob));
+      }
+    });
+    await Promise.all(workers);
+    await this.#committer.flush();
+  }
+
+  async #processBlob(blob: BlobEntry): Promise<void> {
+    const { client } = this.#deps;
+    let outcome: CallResult;
+    try {
+      outcome = await this.#call('content/get', (t) => fetchBlob(client, t, blob.uri, this.#ctx.signal));
+    } catch (err) {
+      if (!(err instanceof TransientApiError)) throw err;
+      return this.#failed(blob, err.message);
+    }
+    const { res, verdict } = outcome;
+    if (verdict.kind === 'content-gone' && (verdict.code === 'AF20051' || blob.expires <= this.#apiNow())) {
+      this.#ctx.log.error({ blob: blob.id, created: new Date(blob.created).toISOString() }, 'DATA LOST: content blob expired before it could be fetched');
+      this.#state = markLost(this.#state, blob.id, 'expired', `${verdict.code} ${verdict.message}`, this.#ctx.now());
+      this.#committer.request();
+      return;
+    }
+    if (verdict.kind !== 'ok') return this.#failed(blob, `${verdict.kind} ${'code' in verdict ? verdict.code : ''}`);
+    let raws: unknown[];
+    try {
+      raws = parseBlob(res.body);
+    } catch (err) {
+      return this.#failed(blob, (err as Error).message);
+    }
+    const records = await this.#map(raws, blob);
+    const fresh = records.filter((r) => !this.#recent.has(r.uid));
+    if (fresh.length < records.length) this.#ctx.metrics.recordsDeduplicated(records.length - fresh.length);
+    await this.#ctx.deliver(fresh);
+    for (const r of fresh) this.#recent.add(r.uid);
+    this.#state = markDelivered(this.#state, blob.id);
+    this.#committer.request();
+  }
+
+  /** Maps a blob's records; one that cannot be mapped is set aside with the reason, the rest go on. */
+  async #map(raws: unknown[], blob: BlobEntry): Promise<AuditRecord[]> {
+    const { tenant, contentType, siem } = this.#deps;
+    const observedUnixMs = this.#ctx.now();
+    const out: AuditRecord[] = [];
+    const bad: unknown[] = [];
+    const reasons: string[] = [];
+    for (const raw of raws) {
+      try {
+        out.push(mapO365Record(raw, { tenantId: tenant.tenantId, contentType, observedUnixMs, siem }));
+      } catch (err) {
+        bad.push(raw);
+        reasons.push((err as Error).message);
+      }
+    }
+    if (bad.length > 0) await this.#ctx.setAside(`unmappable record in blob ${blob.id}: ${reasons[0]}`, bad);
+    return out;
+  }
+
+  #failed(blob: BlobEntry, error: string): void {
+    this.#state = markFailed(this.#state, blob.id, error, this.#ctx.now(), this.#deps.tenant.maxBlobAttempts);
+    const entry = this.#state.pending.find((b) => b.id === blob.id);
+    if (entry?.setAside) {
+      this.#ctx.log.error(
+        { blob: blob.id, attempts: entry.attempts, error, expires: new Date(entry.expires).toISOString() },
+        'content blob set aside after repeated failures; retrying it hourly until it expires',
+      );
+    } else {
+      this.#ctx.log.warn({ blob: blob.id, attempts: entry?.attempts, error }, 'content blob fetch failed; will retry');
+    }
+    this.#committer.request();
+  }
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { classifyApiResponse, serverTime } from '../../src/sources/o365/errors.ts';
+import { nextPageUri, parseContentPage } from '../../src/sources/o365/client/list-content.ts';
+import { parseBlob } from '../../src/sources/o365/client/fetch-blob.ts';
+import { PageGuard } from '../../src/sources/o365/pagination.ts';
+import { subscriptionAction, START_INTERVAL_MS } from '../../src/sources/o365/subscriptions.ts';
+
+const now = Date.parse('2026-11-22T05:00:00Z');
+const res = (status: number, code?: string, headers: Record<string, string> = {}, message = 'msg') => ({
+  status,
+  headers,
+  body: code ? JSON.stringify({ error: { code, message } }) : '',
+});
+
+describe('classifyApiResponse', () => {
+  it('treats AF429 as throttling whether it comes as 403 or 429, and honours Retry-After', () => {
+    expect(classifyApiResponse(res(403, 'AF429'), now)).toEqual({ kind: 'throttled', code: 'AF429', retryAfterMs: undefined });
+    expect(classifyApiResponse(res(429, undefined, { 'retry-after': '7' }), now)).toEqual({ kind: 'throttled', code: 'HTTP 429', retryAfterMs: 7000 });
+  });
+
+  it('maps subscription codes to their meaning', () => {
+    expect(classifyApiResponse(res(400, 'AF20024'), now).kind).toBe('already-enabled');
+    expect(classifyApiResponse(res(400, 'AF20022'), now).kind).toBe('no-subscription');
+    expect(classifyApiResponse(res(400, 'AF20023'), now).kind).toBe('subscription-disabled');
+  });
+
+  it('sends configuration problems to the operator with a fix', () => {
+    const v = classifyApiResponse(res(403, 'AF20011'), now);
+    expect(v.kind).toBe('config');
+    expect(v.kind === 'config' && v.hint).toMatch(/audit/i);
+    expect(classifyApiResponse(res(401), now).kind).toBe('auth-expired');
+    expect(classifyApiResponse(res(403, 'AF10001'), now).kind).toBe('config');
+  });
+
+  it('retries internal errors and unavailable backends', () => {
+    for (const r of [res(500, 'AF50000'), res(503), res(408), res(500, 'AF50006')]) expect(classifyApiResponse(r, now).kind).toBe('transient');
+  });
+
+  it('recognises bad windows, bad next pages and gone content', () => {
+    expect(classifyApiResponse(res(400, 'AF20055'), now).kind).toBe('bad-window');
+    expect(classifyApiResponse(res(400, 'AF20030'), now).kind).toBe('bad-window');
+    expect(classifyApiResponse(res(400, 'AF20031'), now).kind).toBe('bad-next-page');
+    expect(classifyApiResponse(res(400, 'AF20051'), now)).toMatchObject({ kind: 'content-gone', code: 'AF20051' });
+  });
+
+  it('survives an HTML error page', () => {
+    const v = classifyApiResponse({ status: 502, headers: {}, body: '<html><body>Bad gateway</body></html>' }, now);
+    expect(v.kind).toBe('transient');
+  });
+
+  it('reads the server clock from the Date header', () => {
+    expect(serverTime({ status: 200, headers: { date: 'Sun, 22 Nov 2026 05:00:00 GMT' }, body: '' })).toBe(now);
+  });
+});
+
+describe('listing pages', () => {
+  it('follows NextPageUri or NextPageUrl in any case (undici lower-cases names)', () => {
+    expect(nextPageUri({ nextpageuri: 'https://a/next' })).toBe('https://a/next');
+    expect(nextPageUri({ nextpageurl: 'https://a/next2' })).toBe('https://a/next2');
+    expect(nextPageUri({ nextpageuri: ' ' })).toBeUndefined();
+    expect(nextPageUri({})).toBeUndefined();
+  });
+
+  it('refuses a listing that is not the documented array', () => {
+    expect(() => parseContentPage('{"a":1}')).toThrow(/not a JSON array/);
+    expect(() => parseContentPage('[{"contentId":"x"}]')).toThrow(/lacks/);
+    expect(parseContentPage('[]')).toEqual([]);
+  });
+
+  it('stops a looping pagination', () => {
+    const guard = new PageGuard();
+    expect(guard.check('https://a/1')).toBeUndefined();
+    expect(guard.check('https://a/2')).toBeUndefined();
+    expect(guard.check('https://a/1')).toMatch(/repeated/);
+  });
+
+  it('refuses a blob body that is HTML, truncated or not an array', () => {
+    expect(() => parseBlob('<html>')).toThrow(/not JSON/);
+    expect(() => parseBlob('[{"Id":"a"},')).toThrow(/not JSON/);
+    expect(() => parseBlob('{"Id":"a"}')).toThrow(/not an array/);
+    expect(parseBlob('[{"Id":"a"}]')).toEqual([{ Id: 'a' }]);
+  });
+});
+
+describe('subscriptionAction', () => {
+  it('starts a missing subscription at most once per 15 minutes', () => {
+    expect(subscriptionAction(true, undefined, now)).toEqual({ kind: 'none' });
+    expect(subscriptionAction(false, undefined, now)).toEqual({ kind: 'start' });
+    expect(subscriptionAction(false, now - 60_000, now)).toEqual({ kind: 'wait', ms: START_INTERVAL_MS - 60_000 });
+    expect(subscriptionAction(false, now - START_INTERVAL_MS, now)).toEqual({ kind: 'start' });
+  });
+});
