@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { siemSchema } from '../core/siem.ts';
 import { o365TenantSchema } from '../sources/o365/config.ts';
 import { clientTls, duration } from './types.ts';
 
@@ -24,6 +25,7 @@ export const exportSchema = z
     concurrency: z.number().int().min(1).max(64).default(4).describe('Export requests in flight at once'),
     retryInitial: duration('1s').default(1000),
     retryMax: duration('1m').default(60_000),
+    siem: siemSchema.prefault({}).describe('Attributes Splunk and Elastic route and deduplicate by'),
     deadLetterFile: z.string().optional().describe('Records refused for good go here, one JSON line each (default: <state.path>/dead-letter.ndjson)'),
   })
   .strict();
