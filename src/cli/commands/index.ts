@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { registerDemo } from './demo.ts';
 import { registerRun } from './run.ts';
+import { registerPreview } from './preview.ts';
 import { registerValidate } from './validate.ts';
 
 /** Every CLI command: one file each, one line here. */
-export const COMMANDS: ((program: Command) => void)[] = [registerValidate, registerRun];
+export const COMMANDS: ((program: Command) => void)[] = [registerValidate, registerRun, registerDemo];
