@@ -5,4 +5,4 @@ import { registerPreview } from './preview.ts';
 import { registerValidate } from './validate.ts';
 
 /** Every CLI command: one file each, one line here. */
-export const COMMANDS: ((program: Command) => void)[] = [registerValidate, registerRun, registerDemo];
+export const COMMANDS: ((program: Command) => void)[] = [registerValidate, registerRun, registerDemo, registerPreview];

@@ -9,6 +9,7 @@ import { parseClientAddress } from './client-ip.ts';
 import { extractDlp, extractAlert } from './security.ts';
 import { flattenRaw } from './flatten.ts';
 import { recordTypeName } from './record-types.ts';
+import { parseUtcDateTime } from './time.ts';
 import { userTypeName } from './user-types.ts';
 
 export interface O365MappingContext {
@@ -43,28 +44,6 @@ const SEVERITY_TEXT: Record<number, string> = { [INFO]: 'INFO', [WARN]: 'WARN', 
  * so they are not repeated under `o365.audit.*`.
  */
 const MOVED = new Set(['Id', 'CreationTime', 'UserId', 'UserKey', 'UserAgent']);
-
-/**
- * `CreationTime` is UTC written without a zone (`2024-05-01T10:00:00`), sometimes with up to
- * seven fractional digits. Read as UTC whatever the local zone; an explicit zone is honoured.
- */
-export function parseCreationTime(value: unknown): number {
-  if (typeof value !== 'string') throw new O365MappingError(`CreationTime is ${value === undefined ? 'missing' : `not a string (${JSON.stringify(value)})`}`);
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(value.trim());
-  if (!m) throw new O365MappingError(`CreationTime "${value}" is not an ISO 8601 date-time`);
-  const [, y, mo, d, h, mi, s = '0', frac = '', zone] = m;
-  const ms = Number(frac.slice(0, 3).padEnd(3, '0'));
-  let t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
-  const check = new Date(t);
-  if (Number.isNaN(t) || check.getUTCDate() !== Number(d) || check.getUTCHours() !== Number(h) || Number(mo) - 1 !== check.getUTCMonth()) {
-    throw new O365MappingError(`CreationTime "${value}" is not a valid date-time`);
-  }
-  if (zone && zone.toUpperCase() !== 'Z') {
-    const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
-    t -= (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3])) * 60_000;
-  }
-  return t;
-}
 
 function text(value: unknown): string | undefined {
   if (typeof value === 'string') return value.trim() === '' ? undefined : value;
@@ -149,7 +128,8 @@ export function mapO365Record(raw: unknown, ctx: O365MappingContext): AuditRecor
   if (uid === undefined || typeof r['Id'] !== 'string') throw new O365MappingError(`record has no Id (a GUID string): ${JSON.stringify(r['Id'] ?? null)}`);
   let timeUnixMs: number;
   try {
-    timeUnixMs = parseCreationTime(r['CreationTime']);
+    // CreationTime is UTC written without a zone.
+    timeUnixMs = parseUtcDateTime(r['CreationTime'], 'CreationTime');
   } catch (err) {
     throw new O365MappingError(`record ${uid}: ${(err as Error).message}`);
   }
