@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { siemSchema } from '../core/siem.ts';
+import { googleCustomerSchema } from '../sources/google/config.ts';
 import { o365TenantSchema } from '../sources/o365/config.ts';
 import { clientTls, duration } from './types.ts';
 
@@ -56,9 +57,10 @@ export const configSchema = z
     sources: z
       .object({
         o365: z.array(o365TenantSchema).default([]),
+        google: z.array(googleCustomerSchema).default([]),
       })
       .strict()
-      .default({ o365: [] }),
+      .default({ o365: [], google: [] }),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -1,0 +1,308 @@
+import { type BackoffPolicy, backoffDelay } from '../../core/backoff.ts';
+import { Committer } from '../../core/committer.ts';
+import type { AuditRecord } from '../../core/record.ts';
+import { type Stream, StreamConfigError, type StreamContext, type StreamState } from '../../core/source.ts';
+import { formatDuration } from '../../core/time.ts';
+import type { ActivitiesPage, ListActivitiesQuery } from './client/list-activities.ts';
+import { GMAIL_MAX_WINDOW_MS, type GoogleApplicationConfig, type GoogleCustomerConfig, RETENTION_MS, repollAgesOf } from './config.ts';
+import { classify, describeFailure, type Identity } from './errors.ts';
+import { DEFAULT_PAGE_LIMITS, judgePage, newPageGuard, type PageLimits, splitWindow } from './pagination.ts';
+import { SeenSet, type SeenSetJson } from './seen-set.ts';
+import {
+  advance,
+  BOUNDARY_OVERLAP_MS,
+  buildSchedule,
+  clampToFloor,
+  forgetBefore,
+  initialCursors,
+  migrateCursors,
+  nextDueAt,
+  nextWindow,
+  type Schedule,
+  type Window,
+} from './windows.ts';
+
+/** Start times this close to the 180-day retention are moved up: the API answers them with a misleading error. */
+const RETENTION_MARGIN_MS = 3_600_000;
+const THROTTLE_BACKOFF: BackoffPolicy = { initialMs: 2000, maxMs: 120_000, multiplier: 2 };
+const RETRY_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 60_000, multiplier: 2 };
+/** Failed attempts of one page before the stream gives up and lets the runner restart it. */
+const MAX_RETRIES = 8;
+const MAX_RESULTS = 1000;
+
+/** The durable document of one application stream. */
+export interface GoogleStreamState {
+  v: 1;
+  /** The schedule's ages when the cursors were saved (a config change migrates them). */
+  ages: number[];
+  /** Per stage: event time before which the stage has read everything (ms). */
+  cursors: number[];
+  seen: SeenSetJson;
+}
+
+/** Everything a stream needs that is shared by the customer's applications (one client, one key). */
+export interface CustomerApi {
+  list(query: ListActivitiesQuery, signal: AbortSignal): Promise<ActivitiesPage>;
+  clientEmail: string;
+  clientId: string;
+}
+
+export interface GoogleCustomerHandle {
+  customer: GoogleCustomerConfig;
+  /** Reads the key and builds the client on first use; throws StreamConfigError when the key is unusable. */
+  open(): CustomerApi;
+}
+
+export interface GoogleStreamDeps {
+  handle: GoogleCustomerHandle;
+  app: GoogleApplicationConfig;
+  projectId: string;
+  resource: Record<string, string>;
+  /** The mapping: one record per event of the activity, with a uid stable across re-polls. */
+  map(activity: unknown, observedUnixMs: number): AuditRecord[];
+  pageLimits?: PageLimits;
+}
+
+/** One customer × application: reads windows of event time again at growing ages, exports what is new. */
+export class GoogleStream implements Stream {
+  readonly id: string;
+  readonly budgetKey: string;
+  readonly requestsPerMinute: number;
+  readonly resource: Record<string, string>;
+  readonly #deps: GoogleStreamDeps;
+
+  constructor(deps: GoogleStreamDeps) {
+    this.#deps = deps;
+    const { customer } = deps.handle;
+    this.id = `google/${customer.customerId}/${deps.app.name}`;
+    this.budgetKey = `google/${deps.projectId}`;
+    this.requestsPerMinute = customer.requestsPerMinute;
+    this.resource = deps.resource;
+  }
+
+  async run(ctx: StreamContext): Promise<void> {
+    const opened = this.#deps.handle.open();
+    const run = new StreamRun(this.#deps, ctx, opened, await ctx.state.load());
+    await run.loop();
+  }
+}
+
+export function scheduleOf(customer: GoogleCustomerConfig, app: GoogleApplicationConfig): Schedule {
+  const maxSpan = app.name === 'gmail' ? Math.min(customer.backfillChunk, GMAIL_MAX_WINDOW_MS) : customer.backfillChunk;
+  return buildSchedule(repollAgesOf(customer, app), customer.pollInterval, maxSpan);
+}
+
+/** The state of one `run()`: rebuilt from the durable state after every restart. */
+class StreamRun {
+  readonly #deps: GoogleStreamDeps;
+  readonly #ctx: StreamContext;
+  readonly #api: CustomerApi;
+  readonly #schedule: Schedule;
+  readonly #who: Identity;
+  readonly #committer: Committer<GoogleStreamState>;
+  readonly #seen: SeenSet;
+  #cursors: number[];
+  #throttles = 0;
+
+  constructor(deps: GoogleStreamDeps, ctx: StreamContext, api: CustomerApi, saved: unknown) {
+    this.#deps = deps;
+    this.#ctx = ctx;
+    this.#api = api;
+    const { customer } = deps.handle;
+    this.#schedule = scheduleOf(customer, deps.app);
+    this.#who = {
+      customerId: customer.customerId,
+      subject: customer.subject,
+      clientEmail: api.clientEmail,
+      clientId: api.clientId,
+      projectId: deps.projectId,
+      application: deps.app.name,
+      userKey: deps.app.userKey,
+    };
+    const state = restore(saved);
+    const now = ctx.now();
+    this.#seen = SeenSet.fromJSON(state?.seen, customer.seenSetMax);
+    this.#cursors = state
+      ? migrateCursors(state.ages, state.cursors, this.#schedule)
+      : initialCursors(this.#schedule, now, customer.initialLookback, this.#floor(now));
+    if (!state) ctx.log.info({ from: new Date(this.#cursors[0] as number).toISOString() }, 'new stream: starting from the initial look-back');
+    this.#committer = new Committer(ctx.state as StreamState<GoogleStreamState>, () => this.#snapshot());
+  }
+
+  #floor(now: number): number {
+    return now - RETENTION_MS + RETENTION_MARGIN_MS;
+  }
+
+  #snapshot(): GoogleStreamState {
+    return { v: 1, ages: this.#schedule.ages, cursors: [...this.#cursors], seen: this.#seen.toJSON() };
+  }
+
+  async loop(): Promise<void> {
+    const ctx = this.#ctx;
+    while (!ctx.signal.aborted) {
+      const now = ctx.now();
+      this.#clampToRetention(now);
+      const window = nextWindow(this.#schedule, this.#cursors, now);
+      if (!window) {
+        await this.#committer.flush();
+        ctx.metrics.cursorAgeMs(now - (this.#cursors[0] as number));
+        const due = nextDueAt(this.#schedule, this.#cursors);
+        await ctx.sleep(Number.isFinite(due) ? Math.max(10, due - now) : this.#deps.handle.customer.pollInterval);
+        continue;
+      }
+      const complete = await this.#readRange(window, window.startMs, window.endMs);
+      if (ctx.signal.aborted) break;
+      if (!complete) ctx.log.error({ window: describe(window) }, 'window read incompletely (pagination guard): later re-polls read it again; events only there may be missing');
+      this.#cursors = advance(this.#schedule, this.#cursors, window, now);
+      this.#seen.forgetBefore(forgetBefore(this.#cursors));
+      this.#committer.request();
+      await this.#committer.flush();
+    }
+    await this.#committer.flush();
+  }
+
+  #clampToRetention(now: number): void {
+    const { cursors, losses } = clampToFloor(this.#cursors, this.#floor(now));
+    if (losses.length === 0) return;
+    this.#cursors = cursors;
+    for (const loss of losses) {
+      const range = { from: new Date(loss.fromMs).toISOString(), to: new Date(loss.toMs).toISOString() };
+      if (loss.stage === 0) {
+        this.#ctx.log.error(range, 'events LOST: this range fell out of the 180-day retention before it was read');
+      } else if (loss.stage === this.#schedule.ages.length - 1) {
+        this.#ctx.log.warn(
+          { ...range, repollAge: formatDuration(this.#schedule.ages[loss.stage] as number) },
+          'late events may be lost: re-polls of this range fell out of the 180-day retention',
+        );
+      }
+    }
+    this.#committer.request();
+  }
+
+  /** Reads [startMs, endMs) page by page; a window whose paging was stopped is read again in halves. */
+  async #readRange(window: Window, startMs: number, endMs: number): Promise<boolean> {
+    const ctx = this.#ctx;
+    const guard = newPageGuard(this.#deps.pageLimits ?? DEFAULT_PAGE_LIMITS);
+    let pageToken: string | undefined;
+    for (;;) {
+      if (ctx.signal.aborted) return false;
+      const verdict = await ctx.withFetchSlot(async () => {
+        const page = await this.#fetchPage(startMs, endMs, pageToken);
+        await this.#export(page.items);
+        return judgePage(guard, { items: page.items.length, nextPageToken: page.nextPageToken });
+      });
+      if (verdict.next === 'done') return true;
+      if (verdict.next === 'page') {
+        pageToken = verdict.token;
+        continue;
+      }
+      const halves = splitWindow(startMs, endMs);
+      ctx.log.warn({ window: describe(window), range: describe({ startMs, endMs }), reason: verdict.reason, split: halves !== undefined }, 'paging stopped by a guard');
+      if (!halves) return false;
+      let complete = true;
+      for (const [s, e] of halves) complete = (await this.#readRange(window, s, e)) && complete;
+      return complete;
+    }
+  }
+
+  async #fetchPage(startMs: number, endMs: number, pageToken: string | undefined): Promise<ActivitiesPage> {
+    const { app, handle } = this.#deps;
+    const ctx = this.#ctx;
+    const query: ListActivitiesQuery = {
+      customerId: handle.customer.customerId,
+      applicationName: app.name,
+      userKey: app.userKey,
+      startTime: new Date(Math.max(startMs - BOUNDARY_OVERLAP_MS, this.#floor(ctx.now()))).toISOString(),
+      endTime: new Date(endMs).toISOString(),
+      maxResults: MAX_RESULTS,
+      pageToken,
+      eventName: app.eventName,
+      filters: app.filters,
+      orgUnitID: app.orgUnitID,
+      actorIpAddress: app.actorIpAddress,
+      groupIdFilter: app.groupIdFilter,
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const page = await ctx.budget.schedule(() => this.#api.list(query, ctx.signal), { signal: ctx.signal });
+        ctx.metrics.apiRequest('activities.list', 'ok');
+        this.#throttles = 0;
+        return page;
+      } catch (err) {
+        const failure = describeFailure(err);
+        const verdict = classify(failure, this.#who, ctx.now());
+        ctx.metrics.apiRequest('activities.list', failure.status === undefined ? (failure.code ?? 'error') : String(failure.status));
+        if (verdict.kind === 'abort' || ctx.signal.aborted) throw err;
+        if (verdict.kind === 'config') throw new StreamConfigError(verdict.message, verdict.hint);
+        if (verdict.kind === 'throttle') {
+          ctx.metrics.throttled('activities.list');
+          const hold = Math.max(verdict.retryAfterMs ?? 0, backoffDelay(THROTTLE_BACKOFF, this.#throttles++));
+          ctx.budget.holdFor(hold);
+          ctx.log.warn({ reason: verdict.reason, holdFor: formatDuration(hold) }, 'quota exceeded: holding the project budget');
+          continue;
+        }
+        if (attempt >= MAX_RETRIES) throw new Error(`activities.list failed ${attempt + 1} times, last: ${verdict.reason}`);
+        const delay = Math.max(verdict.retryAfterMs ?? 0, backoffDelay(RETRY_BACKOFF, attempt));
+        ctx.log.warn({ reason: verdict.reason, retryIn: formatDuration(delay) }, 'activities.list failed; retrying');
+        await ctx.sleep(delay);
+      }
+    }
+  }
+
+  /** Maps a page, drops what was already delivered, delivers the rest, then remembers it. */
+  async #export(items: unknown[]): Promise<void> {
+    const ctx = this.#ctx;
+    const observed = ctx.now();
+    const fresh: AuditRecord[] = [];
+    const inPage = new Set<string>();
+    const unmappable: unknown[] = [];
+    const reasons: string[] = [];
+    let repeated = 0;
+    for (const activity of items) {
+      let records: AuditRecord[];
+      try {
+        records = this.#deps.map(activity, observed);
+      } catch (err) {
+        unmappable.push(activity);
+        reasons.push((err as Error).message);
+        continue;
+      }
+      for (const record of records) {
+        if (inPage.has(record.uid) || this.#seen.has(record.uid, record.timeUnixMs)) {
+          repeated++;
+          continue;
+        }
+        inPage.add(record.uid);
+        fresh.push(record);
+      }
+    }
+    if (unmappable.length > 0) await ctx.setAside(`unmappable ${this.#deps.app.name} activity: ${reasons[0]}`, unmappable);
+    if (repeated > 0) ctx.metrics.recordsDeduplicated(repeated);
+    if (fresh.length === 0) return;
+    await ctx.deliver(fresh);
+    let forgotten = 0;
+    for (const record of fresh) forgotten += this.#seen.add(record.uid, record.timeUnixMs);
+    if (forgotten > 0) {
+      ctx.log.warn(
+        { seenSetMax: this.#seen.maxEntries, forgotten },
+        'seen-set full: forgot the oldest event ids; re-polls of those may export duplicates (raise seenSetMax)',
+      );
+    }
+    this.#committer.request();
+  }
+}
+
+function describe(w: { startMs: number; endMs: number; stage?: number }): string {
+  const range = `${new Date(w.startMs).toISOString()}..${new Date(w.endMs).toISOString()}`;
+  return w.stage === undefined ? range : `stage ${w.stage} ${range}`;
+}
+
+function restore(saved: unknown): GoogleStreamState | undefined {
+  if (!saved || typeof saved !== 'object') return undefined;
+  const s = saved as Partial<GoogleStreamState>;
+  const numbers = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((n) => typeof n === 'number' && Number.isFinite(n));
+  if (s.v !== 1 || !numbers(s.ages) || !numbers(s.cursors) || s.ages.length !== s.cursors.length) {
+    throw new Error('the saved state of this stream has an unknown shape; remove it to start again from the look-back');
+  }
+  return { v: 1, ages: s.ages, cursors: s.cursors, seen: s.seen ?? { buckets: [] } };
+}
