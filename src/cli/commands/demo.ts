@@ -23,24 +23,24 @@ export function registerDemo(program: Command): void {
     .action(async (opts: { seed: string; faults?: boolean; dir?: string; logLevel: string }) => {
       const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'auditrelay-demo-'));
       const emulators = await startEmulators({ dir, seed: Number(opts.seed), faults: Boolean(opts.faults) });
-      const loaded = loadConfigFile(emulators.config);
-      const otlp = process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT;
-      if (!otlp) loaded.config.export.mode = 'console';
-      process.stderr.write(
-        [
-          'auditrelay demo: daemon running against the built-in emulators (Ctrl-C to stop)',
-          `  Office 365 emulator: ${emulators.o365}`,
-          ...(emulators.google ? [`  Google emulator:     ${emulators.google}`] : []),
-          `  config:              ${emulators.config}`,
-          `  state:               ${loaded.config.state.path}`,
-          `  records go to:       ${otlp ? `OTLP ${otlp}` : 'stdout, one line each (set OTEL_EXPORTER_OTLP_ENDPOINT to send OTLP)'}`,
-          '',
-        ].join('\n'),
-      );
-      const log = createLogger(opts.logLevel as 'warn');
       try {
-        await runUntilSignal(loaded, log);
+        const loaded = loadConfigFile(emulators.config);
+        const otlp = process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT;
+        if (!otlp) loaded.config.export.mode = 'console';
+        process.stderr.write(
+          [
+            'auditrelay demo: daemon running against the built-in emulators (Ctrl-C to stop)',
+            `  Office 365 emulator: ${emulators.o365}`,
+            ...(emulators.google ? [`  Google emulator:     ${emulators.google}`] : []),
+            `  config:              ${emulators.config}`,
+            `  state:               ${loaded.config.state.path}`,
+            `  records go to:       ${otlp ? `OTLP ${otlp}` : 'stdout, one line each (set OTEL_EXPORTER_OTLP_ENDPOINT to send OTLP)'}`,
+            '',
+          ].join('\n'),
+        );
+        await runUntilSignal(loaded, createLogger(opts.logLevel as 'warn'));
       } finally {
+        // Also on a failure: open servers would keep the process alive.
         await emulators.close();
       }
     });
