@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { registerDemo } from './demo.ts';
+import { registerEmulate } from './emulate.ts';
 import { registerRun } from './run.ts';
 import { registerPreview } from './preview.ts';
 import { registerValidate } from './validate.ts';
 
 /** Every CLI command: one file each, one line here. */
-export const COMMANDS: ((program: Command) => void)[] = [registerValidate, registerRun, registerDemo, registerPreview];
+export const COMMANDS: ((program: Command) => void)[] = [registerValidate, registerRun, registerDemo, registerPreview, registerEmulate];
