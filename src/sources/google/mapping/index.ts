@@ -11,6 +11,7 @@ import type { AuditRecord, BodyValue } from '../../../core/record.ts';
 import { addSiemAttributes, type SiemOptions } from '../../../core/siem.ts';
 import { parseClientAddress } from '../../o365/mapping/client-ip.ts';
 import { flattenRaw } from '../../o365/mapping/flatten.ts';
+import { INFO, WARN, SEVERITY_TEXT, labelSeverity } from '../../o365/mapping/severity.ts';
 import { parseUtcDateTime } from '../../o365/mapping/time.ts';
 import { parameterValue, setParameters } from './parameters.ts';
 
@@ -32,11 +33,6 @@ export class GoogleMappingError extends Error {
   override readonly name = 'GoogleMappingError';
 }
 
-const INFO = 9;
-const WARN = 13;
-const ERROR = 17;
-const SEVERITY_TEXT: Record<number, string> = { [INFO]: 'INFO', [WARN]: 'WARN', [ERROR]: 'ERROR' };
-const LABEL_SEVERITY: Record<string, number> = { informational: INFO, low: INFO, medium: WARN, high: ERROR, critical: ERROR };
 
 /**
  * Login events Google raises about a risk to the account, not a plain success or failure: they
@@ -114,7 +110,7 @@ function severityOf(event: Json, outcome: Outcome): number {
   const params = event['parameters'];
   if (RISK_EVENTS.has(name) || parameterValue(params, 'is_suspicious') === true) severity = Math.max(severity, WARN);
   const label = parameterValue(params, 'severity');
-  if (typeof label === 'string') severity = Math.max(severity, LABEL_SEVERITY[label.toLowerCase()] ?? INFO);
+  if (typeof label === 'string') severity = Math.max(severity, labelSeverity(label));
   return severity;
 }
 
@@ -167,6 +163,11 @@ export function mapGoogleActivity(activity: unknown, ctx: GoogleMappingContext):
     const { outcome, errorType } = outcomeOf(application, event);
     bag.set('event.outcome', outcome);
     bag.set('error.type', errorType);
+    if (application === 'rules') {
+      // A DLP / data-protection rule fired: name it as OTel's security_rule, like Office 365's DLP.
+      bag.set('security_rule.name', parameterValue(event['parameters'], 'rule_name'));
+      bag.set('security_rule.uuid', parameterValue(event['parameters'], 'rule_resource_name'));
+    }
     setParameters(bag, `google_workspace.${application}`, event['parameters']);
     setParameters(bag, `google_workspace.${application}`, event['sensitiveParameters']);
     flattenRaw(bag, 'google_workspace.event.status', event['status']);

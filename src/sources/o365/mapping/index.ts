@@ -9,6 +9,7 @@ import { parseClientAddress } from './client-ip.ts';
 import { extractDlp, extractAlert } from './security.ts';
 import { flattenRaw } from './flatten.ts';
 import { recordTypeName } from './record-types.ts';
+import { INFO, WARN, SEVERITY_TEXT, labelSeverity } from './severity.ts';
 import { parseUtcDateTime } from './time.ts';
 import { userTypeName } from './user-types.ts';
 
@@ -30,14 +31,7 @@ export class O365MappingError extends Error {
   override readonly name = 'O365MappingError';
 }
 
-// SeverityNumber values of the OTel log data model.
-const INFO = 9;
-const WARN = 13;
-const ERROR = 17;
 
-/** Attribute values each severity label maps to (alerts and DLP rules carry Low/Medium/High). */
-const LABEL_SEVERITY: Record<string, number> = { informational: INFO, low: INFO, medium: WARN, high: ERROR };
-const SEVERITY_TEXT: Record<number, string> = { [INFO]: 'INFO', [WARN]: 'WARN', [ERROR]: 'ERROR' };
 
 /**
  * Fields whose value is carried verbatim by a standard attribute or by the record itself,
@@ -184,7 +178,7 @@ export function mapO365Record(raw: unknown, ctx: O365MappingContext): AuditRecor
   for (const signal of [extractDlp(r), extractAlert(r)]) {
     if (!signal) continue;
     for (const [key, value] of Object.entries(signal.attributes)) bag.set(key, value);
-    for (const label of signal.severities) severity = Math.max(severity, LABEL_SEVERITY[label.toLowerCase()] ?? INFO);
+    for (const label of signal.severities) severity = Math.max(severity, labelSeverity(label));
   }
 
   // Everything else, under Microsoft's own names.
