@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { parseDuration } from '../../../core/time.ts';
-import { readBody, sendJson, startHttpsServer } from '../../../emulator/https.ts';
+import { handleControl } from '../../../emulator/control.ts';
+import { sendJson, startHttpsServer } from '../../../emulator/https.ts';
 import type { EmulatorContext, SourceEmulator } from '../../../emulator/source.ts';
 import { createClientCertificate, type SelfSignedCertificate } from '../../../emulator/tls.ts';
 import { CONTENT_TYPES, type ContentType } from '../config.ts';
@@ -146,7 +147,7 @@ export async function startO365Emulator(context: EmulatorContext, options: O365E
 
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://emulator.invalid');
-    if (url.pathname === FAULTS_PATH) return faultControl(req, res, faults);
+    if (url.pathname === FAULTS_PATH) return handleControl(req, res, { schema: faultUpdateSchema, read: () => faults.settings, apply: (u) => faults.update(u) });
     if (await handleActivityApi(deps, req, res, url.pathname, url.searchParams)) return;
     if (await handleEntra(entra, req, res, url.pathname, url.searchParams)) return;
     sendJson(res, 404, { Message: 'No HTTP resource was found that matches the request URI.' });
@@ -190,20 +191,6 @@ function initialSubscriptions(stage: string | undefined, subscribed: O365Emulato
   if (stage === 'disabled-subscription') return new Subscriptions({ disabledByAdmin: CONTENT_TYPES });
   const enabled = subscribed === true ? CONTENT_TYPES : subscribed === false || subscribed === undefined ? [] : subscribed;
   return new Subscriptions({ enabled });
-}
-
-async function faultControl(req: IncomingMessage, res: ServerResponse, faults: FaultInjector): Promise<void> {
-  if (req.method === 'GET') return sendJson(res, 200, faults.settings);
-  if (req.method !== 'POST') return sendJson(res, 405, { error: 'GET or POST' });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse((await readBody(req)) || '{}');
-  } catch {
-    return sendJson(res, 400, { error: 'body is not JSON' });
-  }
-  const update = faultUpdateSchema.safeParse(parsed);
-  if (!update.success) return sendJson(res, 400, { error: update.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-  sendJson(res, 200, faults.update(update.data));
 }
 
 /**

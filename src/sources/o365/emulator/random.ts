@@ -14,12 +14,20 @@ export class Random {
   #s2: number;
   #s3: number;
 
-  constructor(key: string) {
-    const digest = createHash('sha256').update(key).digest();
-    this.#s0 = digest.readUInt32LE(0);
-    this.#s1 = digest.readUInt32LE(4);
-    this.#s2 = digest.readUInt32LE(8);
-    this.#s3 = digest.readUInt32LE(12) | 1; // never the all-zero state
+  constructor(key: string | readonly [number, number, number, number]) {
+    const words = typeof key === 'string' ? keyWords(key) : key;
+    this.#s0 = words[0] >>> 0;
+    this.#s1 = words[1] >>> 0;
+    this.#s2 = words[2] >>> 0;
+    this.#s3 = (words[3] | 1) >>> 0; // never the all-zero state
+  }
+
+  /**
+   * The generator for item `index` under a parent key's words: cheaper than hashing a new key (one
+   * SHA-256 per blob instead of one per record), and distinct indexes give distinct states.
+   */
+  static child(parent: readonly [number, number, number, number], index: number): Random {
+    return new Random([fmix32(parent[0] ^ index), fmix32(parent[1] + Math.imul(index, 0x9e3779b9)), fmix32(parent[2] ^ Math.imul(index, 0x85ebca6b)), fmix32(parent[3] + index)]);
   }
 
   /** Next 32-bit unsigned integer. */
@@ -55,9 +63,11 @@ export class Random {
 
   /** A version-4-shaped GUID, lower case, as Office 365 writes record ids. */
   guid(): string {
-    const hex = [this.uint32(), this.uint32(), this.uint32(), this.uint32()].map((n) => n.toString(16).padStart(8, '0')).join('');
-    const variant = ((Number.parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16);
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+    const a = this.uint32();
+    const b = this.uint32();
+    const c = (this.uint32() & 0x3fffffff) | 0x80000000; // RFC 4122 variant bits
+    const d = this.uint32();
+    return `${hex8(a)}-${hex4(b >>> 16)}-4${hex8(b).slice(5)}-${hex4(c >>> 16)}-${hex4(c & 0xffff)}${hex8(d)}`;
   }
 
   /** Fisher-Yates, in place. */
@@ -68,6 +78,34 @@ export class Random {
     }
     return items;
   }
+}
+
+function keyWords(key: string): [number, number, number, number] {
+  const digest = createHash('sha256').update(key).digest();
+  return [digest.readUInt32LE(0), digest.readUInt32LE(4), digest.readUInt32LE(8), digest.readUInt32LE(12)];
+}
+
+/** Words of a key, for `Random.child`. */
+export function seedWords(key: string): [number, number, number, number] {
+  return keyWords(key);
+}
+
+/** MurmurHash3's finaliser: spreads every input bit over the output. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+function hex4(n: number): string {
+  return (HEX[(n >>> 8) & 0xff] as string) + (HEX[n & 0xff] as string);
+}
+function hex8(n: number): string {
+  return hex4(n >>> 16) + hex4(n & 0xffff);
 }
 
 function rotl(x: number, k: number): number {

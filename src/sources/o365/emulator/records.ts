@@ -1,5 +1,5 @@
 import type { ContentType } from '../config.ts';
-import { Random } from './random.ts';
+import { Random, seedWords } from './random.ts';
 
 /**
  * Audit records in the Office 365 common schema (api-facts.md "Record schema") plus a few
@@ -25,8 +25,18 @@ export interface RecordContext extends RecordKey {
   maxEventAgeMs: number;
 }
 
+// One SHA-256 per blob, then a cheap per-record derivation; the last blob's words are cached
+// because records are generated blob by blob.
+let cachedBlob = '';
+let cachedWords: [number, number, number, number] = [0, 0, 0, 0];
+
 function randomFor(key: RecordKey): Random {
-  return new Random(`${key.seed}:record:${key.blobSeq}:${key.index}`);
+  const blobKey = `${key.seed}:record:${key.blobSeq}`;
+  if (blobKey !== cachedBlob) {
+    cachedWords = seedWords(blobKey);
+    cachedBlob = blobKey;
+  }
+  return Random.child(cachedWords, key.index);
 }
 
 /** The record's `Id`, without building the record (the truth registry lists a million of these). */
