@@ -7,7 +7,7 @@ import { ResourceCache } from './export/encode.ts';
 import { OtlpSender } from './export/otlp-sender.ts';
 import { resolveOtlpSettings } from './export/otlp-settings.ts';
 import { ConsoleSink, OtlpSink, type Sink } from './export/sink.ts';
-import { FileStateStore } from './state/file-store.ts';
+import { openState } from './scale/open.ts';
 import type { StateStore } from './state/store.ts';
 import type { Logger } from './telemetry/log.ts';
 import { createO365Source } from './sources/o365/index.ts';
@@ -42,10 +42,11 @@ export function createSink(config: Config, log: Logger, deadLetter: DeadLetterFi
 }
 
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
-  const store = await FileStateStore.open(config.state.path);
+  // The file store (this process runs every stream) or postgres (leases shared with other replicas).
+  const { store, coordinator, budgets } = await openState(config.state, log);
   const deadLetter = new DeadLetterFile(config.export.deadLetterFile ?? join(config.state.path, 'dead-letter.ndjson'));
   const sink = createSink(config, log, deadLetter);
-  const runner = new Runner({ sources: createSources(config), store, sink, deadLetter, log, fetchSlots: config.fetchSlots });
+  const runner = new Runner({ sources: createSources(config), store, sink, deadLetter, log, fetchSlots: config.fetchSlots, coordinator, budgets });
   runner.start();
   return {
     runner,

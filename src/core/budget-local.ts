@@ -1,5 +1,6 @@
 import PQueue from 'p-queue';
 import type { Budget } from './budget.ts';
+import { RecentStarts } from './recent-starts.ts';
 
 const MINUTE_MS = 60_000;
 
@@ -11,7 +12,7 @@ export class LocalBudget implements Budget {
   readonly key: string;
   readonly requestsPerMinute: number;
   readonly #queue: PQueue;
-  readonly #starts: number[] = [];
+  readonly #starts: RecentStarts;
   #holdUntil = 0;
   #holdTimer: NodeJS.Timeout | undefined;
   readonly #now: () => number;
@@ -20,13 +21,14 @@ export class LocalBudget implements Budget {
     this.key = key;
     this.requestsPerMinute = requestsPerMinute;
     this.#now = now;
+    this.#starts = new RecentStarts(now, requestsPerMinute * 2);
     this.#queue = new PQueue({ intervalCap: requestsPerMinute, interval: MINUTE_MS, strict: true });
   }
 
   schedule<T>(fn: () => Promise<T>, options: { priority?: number; signal?: AbortSignal } = {}): Promise<T> {
     return this.#queue.add(
       () => {
-        this.#noteStart();
+        this.#starts.note();
         return fn();
       },
       { priority: options.priority ?? 0, signal: options.signal },
@@ -47,25 +49,12 @@ export class LocalBudget implements Budget {
   }
 
   usedLastMinute(): number {
-    this.#prune();
-    return this.#starts.length;
+    return this.#starts.count();
   }
 
   /** How long requests are held for throttling, 0 when not held. */
   heldForMs(): number {
     return Math.max(0, this.#holdUntil - this.#now());
-  }
-
-  #noteStart(): void {
-    this.#starts.push(this.#now());
-    if (this.#starts.length > this.requestsPerMinute * 2) this.#prune();
-  }
-
-  #prune(): void {
-    const cutoff = this.#now() - MINUTE_MS;
-    let drop = 0;
-    while (drop < this.#starts.length && (this.#starts[drop] as number) <= cutoff) drop++;
-    if (drop > 0) this.#starts.splice(0, drop);
   }
 }
 

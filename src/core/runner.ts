@@ -1,16 +1,19 @@
 import PQueue from 'p-queue';
 import type { DeadLetterFile } from '../export/dead-letter.ts';
 import type { Sink } from '../export/sink.ts';
-import type { StateStore } from '../state/store.ts';
+import { LocalCoordinator, type Coordinator } from '../scale/leases.ts';
+import { type Fence, FencedError, type StateStore } from '../state/store.ts';
 import type { Logger } from '../telemetry/log.ts';
 import { streamMetrics } from '../telemetry/metrics.ts';
 import { backoffDelay } from './backoff.ts';
+import type { Budget } from './budget.ts';
 import { BudgetRegistry } from './budget-local.ts';
 import type { AuditRecord } from './record.ts';
 import { type Source, type Stream, type StreamContext, StreamConfigError } from './source.ts';
 import { formatDuration, isAbortError, sleep } from './time.ts';
 
-export type StreamPhase = 'running' | 'restarting' | 'stopped-config-error' | 'stopped';
+/** 'elsewhere': another replica holds the stream's lease (or none has taken it yet). */
+export type StreamPhase = 'running' | 'restarting' | 'stopped-config-error' | 'stopped' | 'elsewhere';
 
 export interface StreamStatus {
   id: string;
@@ -30,6 +33,13 @@ export interface RunnerOptions {
   /** Blobs/pages held in memory at once across all streams. */
   fetchSlots: number;
   now?: () => number;
+  /**
+   * Which streams run in this process, and the fence their commits carry. Default: all of them
+   * (`LocalCoordinator`, the embedded store); with postgres, the streams this replica leases.
+   */
+  coordinator?: Coordinator;
+  /** Request budgets by key. Default: this process's `BudgetRegistry`; replicas share a postgres one. */
+  budgets?: { get(key: string, requestsPerMinute: number): Budget };
 }
 
 const RESTART_BACKOFF = { initialMs: 1000, maxMs: 5 * 60_000, multiplier: 2 };
@@ -45,11 +55,17 @@ export class Runner {
   readonly #slots: PQueue;
   readonly #abort = new AbortController();
   readonly #status = new Map<string, StreamStatus>();
-  readonly #tasks: Promise<void>[] = [];
+  readonly #tasks = new Set<Promise<void>>();
   readonly #now: () => number;
+  readonly #coordinator: Coordinator;
+  /** Every configured stream, whether it runs here or not. */
+  readonly #streams = new Map<string, { kind: string; stream: Stream }>();
+  /** Streams running here: each loop has its own abort, for when its lease moves to another replica. */
+  readonly #running = new Map<string, { abort: AbortController; task: Promise<void> }>();
 
   constructor(options: RunnerOptions) {
     this.#options = options;
+    this.#coordinator = options.coordinator ?? new LocalCoordinator();
     this.#slots = new PQueue({ concurrency: options.fetchSlots });
     this.#now = options.now ?? Date.now;
   }
@@ -68,11 +84,38 @@ export class Runner {
       for (const stream of source.streams()) {
         if (seen.has(stream.id)) throw new Error(`two streams share the id ${stream.id}: check the config for duplicate tenants or customers`);
         seen.add(stream.id);
-        this.#status.set(stream.id, { id: stream.id, phase: 'running', exported: 0, rejected: 0 });
-        this.#tasks.push(this.#supervise(source.kind, stream));
+        this.#status.set(stream.id, { id: stream.id, phase: 'elsewhere', exported: 0, rejected: 0 });
+        this.#streams.set(stream.id, { kind: source.kind, stream });
       }
     }
-    this.#options.log.info({ streams: seen.size }, 'started');
+    // The coordinator starts the streams this process holds (all of them with the local one, at
+    // once) and stops any whose lease moves to another replica.
+    this.#coordinator.start([...seen], { acquired: (id, fence) => this.#launch(id, fence), stop: (id) => this.#halt(id) });
+    this.#options.log.info({ streams: seen.size, held: this.#coordinator.held().length }, 'started');
+  }
+
+  /** Starts the loop of a stream this replica now holds (after its previous loop, if any, ended). */
+  #launch(id: string, fence: Fence | undefined): void {
+    const entry = this.#streams.get(id);
+    if (!entry || this.signal.aborted) return;
+    const previous = this.#running.get(id);
+    const abort = new AbortController();
+    const task: Promise<void> = (previous?.task ?? Promise.resolve())
+      .then(() => this.#supervise(entry.kind, entry.stream, fence, AbortSignal.any([this.signal, abort.signal])))
+      .finally(() => {
+        this.#tasks.delete(task);
+        if (this.#running.get(id)?.task === task) this.#running.delete(id);
+      });
+    this.#running.set(id, { abort, task });
+    this.#tasks.add(task);
+  }
+
+  /** Stops one stream's loop here (its lease is lost or handed over); resolves once it ended. */
+  async #halt(id: string): Promise<void> {
+    const running = this.#running.get(id);
+    if (!running) return;
+    running.abort.abort();
+    await running.task;
   }
 
   status(): StreamStatus[] {
@@ -82,30 +125,41 @@ export class Runner {
   /** Stops fetching, lets in-flight deliveries finish until `deadlineMs`, then returns. State is never left torn. */
   async stop(deadlineMs: number): Promise<boolean> {
     this.#abort.abort();
-    const all = Promise.allSettled(this.#tasks).then(() => true);
+    const all = this.done().then(() => true);
     const timedOut = sleep(deadlineMs).then(() => false);
     const finished = await Promise.race([all, timedOut]);
+    // Hands leases back so other replicas take the streams over now rather than after the TTL.
+    await this.#coordinator.stop();
     for (const source of this.#options.sources) await source.close?.();
     return finished;
   }
 
   /** Resolves when every stream has ended (aborted or stopped on a config error). */
   async done(): Promise<void> {
-    await Promise.allSettled(this.#tasks);
+    while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
   }
 
-  async #supervise(kind: string, stream: Stream): Promise<void> {
+  /** `signal` aborts when the daemon stops or this replica loses the stream; `fence` goes with every commit. */
+  async #supervise(kind: string, stream: Stream, fence: Fence | undefined, signal: AbortSignal): Promise<void> {
     const log = this.#options.log.child({ stream: stream.id });
     const status = this.#status.get(stream.id)!;
-    const ctx = this.#context(kind, stream, log, status);
-    for (let attempt = 0; !this.signal.aborted; attempt++) {
+    const ctx = this.#context(kind, stream, log, status, fence, signal);
+    for (let attempt = 0; !signal.aborted; attempt++) {
       try {
         status.phase = 'running';
         await stream.run(ctx);
-        if (this.signal.aborted) break;
+        if (signal.aborted) break;
         attempt = 0;
       } catch (err) {
-        if (this.signal.aborted && isAbortError(err)) break;
+        if (err instanceof FencedError || (err as Error)?.cause instanceof FencedError) {
+          // Another replica took the stream over (this one was paused or cut off past its lease):
+          // the store refused the commit, so nothing moved; stop here without retrying.
+          log.warn({ err: (err as Error).message }, 'commit refused: the stream belongs to another replica now; stopping it here');
+          status.phase = 'elsewhere';
+          this.#coordinator.lost(stream.id);
+          return;
+        }
+        if (signal.aborted && isAbortError(err)) break;
         if (err instanceof StreamConfigError) {
           status.phase = 'stopped-config-error';
           status.lastError = err.message;
@@ -117,22 +171,22 @@ export class Runner {
         status.lastError = (err as Error).message;
         const delay = backoffDelay(RESTART_BACKOFF, attempt);
         log.error({ err, restartIn: formatDuration(delay) }, 'stream failed; restarting from its last committed state');
-        await sleep(delay, this.signal);
+        await sleep(delay, signal);
       }
     }
-    status.phase = 'stopped';
+    status.phase = this.signal.aborted ? 'stopped' : 'elsewhere';
   }
 
-  #context(kind: string, stream: Stream, log: Logger, status: StreamStatus): StreamContext {
+  #context(kind: string, stream: Stream, log: Logger, status: StreamStatus, fence: Fence | undefined, signal: AbortSignal): StreamContext {
     const { store, sink } = this.#options;
     const metrics = streamMetrics(stream.id, kind);
-    const signal = this.signal;
     return {
       signal,
-      budget: this.#budgets.get(stream.budgetKey, stream.requestsPerMinute),
+      budget: (this.#options.budgets ?? this.#budgets).get(stream.budgetKey, stream.requestsPerMinute),
       state: {
         load: () => store.get(stream.id),
-        commit: (value) => store.put(stream.id, value),
+        // The store refuses (FencedError) a commit whose lease has passed to another replica.
+        commit: (value) => store.put(stream.id, value, fence),
       },
       deliver: async (records: AuditRecord[]) => {
         if (records.length === 0) return { accepted: 0, rejected: 0 };

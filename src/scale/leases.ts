@@ -1,0 +1,283 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { PostgresStateStore } from '../state/postgres-store.ts';
+import type { Fence } from '../state/store.ts';
+import type { Logger } from '../telemetry/log.ts';
+
+/**
+ * Which streams this process runs. The runner starts a stream when `acquired` is called and stops
+ * it when asked to; every commit of that stream carries the fence it was started with.
+ */
+export interface LeaseEvents {
+  /** This replica now holds `streamId`: start it (`fence` undefined: nothing to fence, one process). */
+  acquired(streamId: string, fence: Fence | undefined): void;
+  /** Stop `streamId` here (lease lost, or handed to another replica); resolves once its loop ended. */
+  stop(streamId: string): Promise<void>;
+}
+
+export interface Coordinator {
+  readonly replicaId: string;
+  start(streamIds: readonly string[], events: LeaseEvents): void;
+  /** The store refused a commit of `streamId` (FencedError): the lease is gone; forget it. */
+  lost(streamId: string): void;
+  /** Streams held now (for status pages and tests). */
+  held(): string[];
+  /** Stops renewing and hands every lease back at once, so other replicas take over without waiting. */
+  stop(): Promise<void>;
+}
+
+/** The embedded store: one daemon per state folder, so this process owns every stream. */
+export class LocalCoordinator implements Coordinator {
+  readonly replicaId = 'local';
+  #held: string[] = [];
+  start(streamIds: readonly string[], events: LeaseEvents): void {
+    this.#held = [...streamIds];
+    for (const id of streamIds) events.acquired(id, undefined);
+  }
+  lost(streamId: string): void {
+    this.#held = this.#held.filter((id) => id !== streamId);
+  }
+  held(): string[] {
+    return [...this.#held];
+  }
+  async stop(): Promise<void> {
+    this.#held = [];
+  }
+}
+
+export interface LeaseSettings {
+  /** A lease not renewed for this long may be taken over by another replica. */
+  ttlMs: number;
+  /** How often leases are renewed, the heartbeat written and the share rebalanced (well under ttlMs). */
+  renewEveryMs: number;
+}
+
+/** Default replica id: host name, process id and a few random bytes (unique across restarts). */
+export function defaultReplicaId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+}
+
+interface Held {
+  epoch: number;
+  /** Being handed over: the loop is stopping; still renewed until it has stopped. */
+  releasing: boolean;
+}
+
+/**
+ * Stream leases in PostgreSQL. Every `renewEveryMs`, one tick (never two at once):
+ * 1. heartbeat: upsert this replica's row; count live replicas (rows not expired);
+ * 2. renew every lease held, matching owner AND epoch; a lease that does not match was taken over
+ *    while this replica was not renewing (paused, partitioned): its stream is stopped at once;
+ * 3. fair share = ceil(streams / live replicas). Above it: hand over the excess (stop the loop so its
+ *    last commit lands under the still-valid lease, then expire the lease). Below it: take free or
+ *    expired leases, each with epoch + 1, until at the share.
+ * All lease times are the database clock's. A replica that cannot renew for a whole TTL stops its
+ * streams on its own clock too (another replica may hold them by now; fencing keeps it harmless
+ * either way, this only avoids duplicate fetching).
+ */
+export class PostgresCoordinator implements Coordinator {
+  readonly replicaId: string;
+  readonly #store: PostgresStateStore;
+  readonly #settings: LeaseSettings;
+  readonly #log: Logger;
+  readonly #held = new Map<string, Held>();
+  #streams: string[] = [];
+  #events: LeaseEvents | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #ticking: Promise<void> | undefined;
+  #stopped = false;
+  #lastRenewedAt = 0;
+  #lastError = '';
+
+  constructor(store: PostgresStateStore, settings: LeaseSettings, log: Logger, replicaId: string = defaultReplicaId()) {
+    if (settings.renewEveryMs * 2 > settings.ttlMs) throw new Error('lease renewal must happen at least twice per lease TTL');
+    this.#store = store;
+    this.#settings = settings;
+    this.#log = log.child({ replica: replicaId });
+    this.replicaId = replicaId;
+  }
+
+  start(streamIds: readonly string[], events: LeaseEvents): void {
+    this.#streams = [...streamIds].sort();
+    this.#events = events;
+    this.#log.info({ streams: this.#streams.length, leaseTtlMs: this.#settings.ttlMs }, 'sharing streams with other replicas through postgres leases');
+    this.#schedule(0);
+  }
+
+  held(): string[] {
+    return [...this.#held.keys()].sort();
+  }
+
+  lost(streamId: string): void {
+    if (this.#held.delete(streamId)) this.#log.warn({ stream: streamId }, 'lease lost: another replica holds this stream now');
+  }
+
+  /** One tick now (tests drive ticks directly; the timer calls this too). */
+  tick(): Promise<void> {
+    this.#ticking ??= this.#tick().finally(() => {
+      this.#ticking = undefined;
+    });
+    return this.#ticking;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#ticking?.catch(() => undefined);
+    const leases = [...this.#held.entries()];
+    await Promise.allSettled(leases.map(([id]) => this.#events?.stop(id)));
+    this.#held.clear();
+    try {
+      if (leases.length > 0) await this.#expire(leases.map(([id, h]) => [id, h.epoch]));
+      await this.#store.pool.query(`DELETE FROM ${this.#store.table('replicas')} WHERE id = $1`, [this.replicaId]);
+      this.#log.info({ released: leases.length }, 'leases handed back');
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message }, 'could not hand leases back; other replicas take them over when they expire');
+    }
+  }
+
+  #schedule(ms: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      void this.tick().finally(() => this.#schedule(this.#settings.renewEveryMs));
+    }, ms);
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#stopped || !this.#events) return;
+    const sentAt = Date.now();
+    try {
+      const replicas = await this.#heartbeat();
+      await this.#renew();
+      this.#lastRenewedAt = sentAt;
+      this.#lastError = '';
+      if (this.#stopped) return;
+      const share = Math.ceil(this.#streams.length / replicas);
+      const active = [...this.#held.values()].filter((h) => !h.releasing).length;
+      if (active > share) this.#handOver(active - share);
+      else if (active < share && this.#held.size < share) await this.#acquire(share - this.#held.size);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message !== this.#lastError) this.#log.warn({ err: message }, 'could not renew leases; retrying');
+      this.#lastError = message;
+      // Beyond the TTL since the last renewal that reached the database, assume the leases are gone.
+      if (this.#held.size > 0 && Date.now() - this.#lastRenewedAt >= this.#settings.ttlMs) {
+        this.#log.error({ streams: this.#held.size }, 'leases not renewed for a whole TTL: stopping every stream here');
+        for (const id of [...this.#held.keys()]) this.#drop(id);
+      }
+    }
+  }
+
+  /** Upserts this replica's heartbeat; returns the number of live replicas, this one included. */
+  async #heartbeat(): Promise<number> {
+    const replicas = this.#store.table('replicas');
+    const { rows } = await this.#store.pool.query<{ others: string }>(
+      `WITH me AS (
+         INSERT INTO ${replicas} (id, started_at, heartbeat_at, expires_at, held)
+         VALUES ($1, clock_timestamp(), clock_timestamp(), clock_timestamp() + $2 * interval '1 millisecond', $3)
+         ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at, held = excluded.held
+         RETURNING id
+       ), gone AS (
+         DELETE FROM ${replicas} WHERE expires_at < clock_timestamp() - 10 * $2 * interval '1 millisecond' AND id <> $1
+       )
+       SELECT count(*) AS others FROM ${replicas} WHERE expires_at > clock_timestamp() AND id <> $1`,
+      [this.replicaId, this.#settings.ttlMs, this.#held.size],
+    );
+    return Number(rows[0]?.others ?? 0) + 1;
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#held.size === 0) return;
+    const entries = [...this.#held.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+    const { rows } = await this.#store.pool.query<{ stream: string }>(
+      `UPDATE ${this.#store.table('leases')} l
+          SET expires_at = clock_timestamp() + $4 * interval '1 millisecond'
+         FROM unnest($2::text[], $3::bigint[]) AS h (stream, epoch)
+        WHERE l.stream = h.stream AND l.epoch = h.epoch AND l.owner = $1
+       RETURNING l.stream`,
+      [this.replicaId, entries.map(([id]) => id), entries.map(([, h]) => h.epoch), this.#settings.ttlMs],
+    );
+    const renewed = new Set(rows.map((r) => r.stream));
+    for (const [id, held] of entries) {
+      if (renewed.has(id) || this.#held.get(id) !== held) continue;
+      this.#log.warn({ stream: id, epoch: held.epoch }, 'lease lost: taken over by another replica while this one was not renewing; stopping the stream here');
+      this.#drop(id);
+    }
+  }
+
+  /** Free (never leased, expired or handed back) streams, taken with epoch + 1. */
+  async #acquire(wanted: number): Promise<void> {
+    const leases = this.#store.table('leases');
+    const free = await this.#store.pool.query<{ stream: string }>(
+      `SELECT s.stream FROM unnest($1::text[]) AS s (stream)
+         LEFT JOIN ${leases} l ON l.stream = s.stream
+        WHERE l.stream IS NULL OR l.expires_at < clock_timestamp()`,
+      [this.#streams.filter((id) => !this.#held.has(id))],
+    );
+    if (free.rows.length === 0) return;
+    // Spread replicas over different candidates; lock rows in one order (sorted) to avoid deadlocks.
+    const pick = shuffle(free.rows.map((r) => r.stream)).slice(0, wanted).sort();
+    const { rows } = await this.#store.pool.query<{ stream: string; epoch: string }>(
+      `INSERT INTO ${leases} AS l (stream, owner, epoch, expires_at, acquired_at)
+       SELECT s.stream, $1, 1, clock_timestamp() + $3 * interval '1 millisecond', clock_timestamp()
+         FROM unnest($2::text[]) AS s (stream) ORDER BY s.stream
+       ON CONFLICT (stream) DO UPDATE
+         SET owner = excluded.owner, epoch = l.epoch + 1, expires_at = excluded.expires_at, acquired_at = excluded.acquired_at
+       WHERE l.expires_at < clock_timestamp()
+       RETURNING l.stream, l.epoch`,
+      [this.replicaId, pick, this.#settings.ttlMs],
+    );
+    for (const row of rows) {
+      const epoch = Number(row.epoch);
+      if (this.#stopped) {
+        await this.#expire([[row.stream, epoch]]);
+        continue;
+      }
+      this.#held.set(row.stream, { epoch, releasing: false });
+      this.#log.info({ stream: row.stream, epoch }, 'lease acquired: running the stream here');
+      this.#events?.acquired(row.stream, { owner: this.replicaId, epoch });
+    }
+  }
+
+  /** Hands `count` streams over: stop each loop (final commit still fenced by our lease), then expire. */
+  #handOver(count: number): void {
+    const candidates = [...this.#held.entries()].filter(([, h]) => !h.releasing).slice(-count);
+    for (const [id, held] of candidates) {
+      held.releasing = true;
+      this.#log.info({ stream: id, epoch: held.epoch }, 'handing the stream to another replica (rebalancing)');
+      void (this.#events?.stop(id) ?? Promise.resolve())
+        .then(async () => {
+          if (this.#held.get(id) !== held) return;
+          await this.#expire([[id, held.epoch]]);
+          this.#held.delete(id);
+        })
+        .catch((err: unknown) => {
+          this.#log.warn({ stream: id, err: (err as Error).message }, 'could not hand the lease back; it expires on its own');
+          if (this.#held.get(id) === held) this.#held.delete(id);
+        });
+    }
+  }
+
+  /** Ends leases at once (only if still ours at that epoch). */
+  async #expire(leases: [string, number][]): Promise<void> {
+    await this.#store.pool.query(
+      `UPDATE ${this.#store.table('leases')} l SET expires_at = clock_timestamp() - interval '1 millisecond'
+         FROM unnest($2::text[], $3::bigint[]) AS h (stream, epoch)
+        WHERE l.stream = h.stream AND l.epoch = h.epoch AND l.owner = $1`,
+      [this.replicaId, leases.map(([id]) => id), leases.map(([, e]) => e)],
+    );
+  }
+
+  #drop(id: string): void {
+    this.#held.delete(id);
+    void this.#events?.stop(id).catch(() => undefined);
+  }
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}

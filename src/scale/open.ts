@@ -1,0 +1,42 @@
+import type { Config } from '../config/schema.ts';
+import type { Budget } from '../core/budget.ts';
+import { FileStateStore } from '../state/file-store.ts';
+import { PostgresStateStore } from '../state/postgres-store.ts';
+import type { StateStore } from '../state/store.ts';
+import type { Logger } from '../telemetry/log.ts';
+import { SharedBudgetRegistry } from './budget-postgres.ts';
+import { type Coordinator, defaultReplicaId, LocalCoordinator, PostgresCoordinator } from './leases.ts';
+
+/** Set to a postgres:// URL, it selects the postgres store whatever the config file says (containers). */
+export const STATE_URL_ENV = 'AUDITRELAY_STATE_URL';
+
+export type StateConfig = Config['state'];
+
+/** The store, who decides which streams run here, and (for replicas) the shared budgets. */
+export interface StateSetup {
+  store: StateStore;
+  coordinator: Coordinator;
+  /** Undefined: the runner's per-process budgets (one daemon owns its tenants). */
+  budgets?: { get(key: string, requestsPerMinute: number): Budget };
+}
+
+/** The state settings after `AUDITRELAY_STATE_URL` is applied. */
+export function resolveStateConfig(state: StateConfig, env: NodeJS.ProcessEnv = process.env): StateConfig {
+  const url = env[STATE_URL_ENV]?.trim();
+  if (!url) return state;
+  if (!/^postgres(ql)?:\/\//i.test(url)) throw new Error(`${STATE_URL_ENV} must be a postgres:// or postgresql:// URL`);
+  return { ...state, kind: 'postgres', url };
+}
+
+export async function openState(config: StateConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<StateSetup> {
+  const state = resolveStateConfig(config, env);
+  if (state.kind === 'file') return { store: await FileStateStore.open(state.path), coordinator: new LocalCoordinator() };
+  const store = await PostgresStateStore.open({ ...(state.url !== undefined ? { url: state.url } : {}), schema: state.schema, log });
+  const replicaId = state.replicaId ?? defaultReplicaId();
+  log.info({ store: store.location, replica: replicaId }, 'state in postgres, shared with other replicas');
+  return {
+    store,
+    coordinator: new PostgresCoordinator(store, { ttlMs: state.leaseTtl, renewEveryMs: state.leaseRenewInterval }, log, replicaId),
+    budgets: new SharedBudgetRegistry(store, log),
+  };
+}
