@@ -9,7 +9,8 @@ import { backoffDelay } from './backoff.ts';
 import type { Budget } from './budget.ts';
 import { BudgetRegistry } from './budget-local.ts';
 import type { AuditRecord } from './record.ts';
-import { type Source, type Stream, type StreamContext, StreamConfigError } from './source.ts';
+import { type Source, type Stream, type StreamContext, StreamConfigError, type StreamHealth } from './source.ts';
+import { CompletenessRecorder } from '../telemetry/completeness.ts';
 import { formatDuration, isAbortError, sleep } from './time.ts';
 
 /** 'elsewhere': another replica holds the stream's lease (or none has taken it yet). */
@@ -55,6 +56,9 @@ export class Runner {
   readonly #slots: PQueue;
   readonly #abort = new AbortController();
   readonly #status = new Map<string, StreamStatus>();
+  /** Per stream: its completeness ledger, and the stream itself for `health()` (once it ran here). */
+  readonly #progress = new Map<string, CompletenessRecorder>();
+  readonly #ran = new Map<string, { kind: string; stream: Stream }>();
   readonly #tasks = new Set<Promise<void>>();
   readonly #now: () => number;
   readonly #coordinator: Coordinator;
@@ -122,12 +126,27 @@ export class Runner {
     return [...this.#status.values()];
   }
 
+  /** What each stream run here says about itself (`{}` without `health()`), for gauges. */
+  health(): { id: string; kind: string; health: StreamHealth }[] {
+    return [...this.#ran].map(([id, { kind, stream }]) => ({ id, kind, health: stream.health?.() ?? {} }));
+  }
+
+  #recorder(id: string, log: Logger): CompletenessRecorder {
+    let recorder = this.#progress.get(id);
+    if (!recorder) {
+      recorder = new CompletenessRecorder(this.#options.store, id, this.#now, log);
+      this.#progress.set(id, recorder);
+    }
+    return recorder;
+  }
+
   /** Stops fetching, lets in-flight deliveries finish until `deadlineMs`, then returns. State is never left torn. */
   async stop(deadlineMs: number): Promise<boolean> {
     this.#abort.abort();
     const all = this.done().then(() => true);
     const timedOut = sleep(deadlineMs).then(() => false);
     const finished = await Promise.race([all, timedOut]);
+    await Promise.all([...this.#progress.values()].map((p) => p.persist()));
     // Hands leases back so other replicas take the streams over now rather than after the TTL.
     await this.#coordinator.stop();
     for (const source of this.#options.sources) await source.close?.();
@@ -143,6 +162,8 @@ export class Runner {
   async #supervise(kind: string, stream: Stream, fence: Fence | undefined, signal: AbortSignal): Promise<void> {
     const log = this.#options.log.child({ stream: stream.id });
     const status = this.#status.get(stream.id)!;
+    // The ledger may have moved on while the stream ran elsewhere: start from what is stored.
+    await this.#recorder(stream.id, log).load();
     const ctx = this.#context(kind, stream, log, status, fence, signal);
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
@@ -180,13 +201,20 @@ export class Runner {
   #context(kind: string, stream: Stream, log: Logger, status: StreamStatus, fence: Fence | undefined, signal: AbortSignal): StreamContext {
     const { store, sink } = this.#options;
     const metrics = streamMetrics(stream.id, kind);
+    const progress = this.#recorder(stream.id, log);
+    this.#ran.set(stream.id, { kind, stream });
     return {
       signal,
       budget: (this.#options.budgets ?? this.#budgets).get(stream.budgetKey, stream.requestsPerMinute),
       state: {
         load: () => store.get(stream.id),
         // The store refuses (FencedError) a commit whose lease has passed to another replica.
-        commit: (value) => store.put(stream.id, value, fence),
+        commit: async (value) => {
+          // The completeness ledger is written beside each commit, in parallel (it never throws).
+          const ledger = progress.persist();
+          await store.put(stream.id, value, fence);
+          await ledger;
+        },
       },
       deliver: async (records: AuditRecord[]) => {
         if (records.length === 0) return { accepted: 0, rejected: 0 };
@@ -207,6 +235,7 @@ export class Runner {
       },
       log,
       metrics,
+      progress,
       now: this.#now,
       sleep: (ms) => sleep(ms, signal),
     };

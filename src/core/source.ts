@@ -31,6 +31,46 @@ export interface Stream {
    * any other error is logged and the stream is restarted after a backoff.
    */
   run(ctx: StreamContext): Promise<void>;
+  /**
+   * What the operator should see about this stream right now (for gauges and `auditrelay status`).
+   * Optional: a stream without it still gets the runner's counters.
+   */
+  health?(): StreamHealth;
+}
+
+/** A stream's view of its own completeness and risk; every field optional. */
+export interface StreamHealth {
+  /** Oldest source time (ms) not yet fully delivered: the stream's true cursor. */
+  watermark?: number;
+  /** Items (blobs, pages) listed but not yet delivered. */
+  pending?: number;
+  /** Items not yet fetched that the source deletes before `now + horizonMs`. */
+  atRisk?(now: number, horizonMs: number): number;
+  /** The source-side subscription is enabled (false: this stream collects nothing). */
+  subscribed?: boolean;
+  /** Items set aside after repeated failures (still retried, but reported). */
+  setAside?: number;
+  /** Data known to be lost, newest last. */
+  losses?: readonly StreamLoss[];
+}
+
+export interface StreamLoss {
+  kind: string;
+  from: number;
+  to: number;
+  detail: string;
+  at: number;
+}
+
+/**
+ * The completeness ledger's counters. `atMs` is the source's own time of the item (an Office 365
+ * blob's contentCreated, a Google window's start), so an hour's row fills in as late work lands.
+ * blobs/pages: listed, fetched, exported, setAside, lost; records: records exported.
+ */
+export type ProgressKind = 'listed' | 'fetched' | 'exported' | 'setAside' | 'lost' | 'records';
+
+export interface StreamProgress {
+  count(kind: ProgressKind, atMs: number, n?: number): void;
 }
 
 /** Durable per-stream state: one JSON document, replaced atomically. */
@@ -69,6 +109,8 @@ export interface StreamContext {
   setAside(reason: string, raw: unknown[]): Promise<void>;
   readonly log: Logger;
   readonly metrics: StreamMetrics;
+  /** Per-hour counts for the completeness ledger (`auditrelay status`); cheap, never blocks. */
+  readonly progress: StreamProgress;
   /** Current time in ms; sources never call Date.now() directly so tests can move the clock. */
   now(): number;
   /** Abortable sleep: resolves early (without throwing) when the signal aborts. */

@@ -1,0 +1,139 @@
+import type { ProgressKind, StreamProgress } from '../core/source.ts';
+import type { StateStore } from '../state/store.ts';
+import type { Logger } from './log.ts';
+
+/**
+ * The completeness ledger: per stream and UTC hour of the source's own time, how many blobs/pages
+ * were listed, fetched, exported, set aside or lost, and how many records were exported. Kept in the
+ * state store under `completeness/<streamId>`, written alongside the stream's own commits (in
+ * parallel, so it adds no wait of its own), bounded to the last 8 days.
+ */
+export type HourCounts = Record<ProgressKind, number>;
+
+export interface CompletenessDoc {
+  v: 1;
+  /** 'YYYY-MM-DDTHH' (UTC) -> counts. */
+  hours: Record<string, HourCounts>;
+}
+
+export const PROGRESS_KINDS: readonly ProgressKind[] = ['listed', 'fetched', 'exported', 'setAside', 'lost', 'records'];
+const HOUR_MS = 3_600_000;
+/** Office 365 keeps blobs 7 days; one more day shows the edge. */
+export const COMPLETENESS_RETENTION_MS = 8 * 24 * HOUR_MS;
+const MAX_HOURS = COMPLETENESS_RETENTION_MS / HOUR_MS;
+
+export function completenessKey(streamId: string): string {
+  return `completeness/${streamId}`;
+}
+
+export function hourKey(ms: number): string {
+  return new Date(Math.floor(ms / HOUR_MS) * HOUR_MS).toISOString().slice(0, 13);
+}
+
+export function hourStart(key: string): number {
+  return Date.parse(`${key}:00:00Z`);
+}
+
+export function emptyCounts(): HourCounts {
+  return { listed: 0, fetched: 0, exported: 0, setAside: 0, lost: 0, records: 0 };
+}
+
+/** Reads a stored document; an unknown shape reads as empty (this ledger is reporting, not state). */
+export function parseCompleteness(doc: unknown): CompletenessDoc {
+  const d = doc as Partial<CompletenessDoc> | undefined;
+  if (d?.v !== 1 || typeof d.hours !== 'object' || d.hours === null) return { v: 1, hours: {} };
+  const hours: Record<string, HourCounts> = {};
+  for (const [key, counts] of Object.entries(d.hours)) {
+    if (Number.isNaN(hourStart(key))) continue;
+    const c = emptyCounts();
+    for (const kind of PROGRESS_KINDS) {
+      const n = (counts as Partial<HourCounts>)[kind];
+      if (typeof n === 'number' && Number.isFinite(n)) c[kind] = n;
+    }
+    hours[key] = c;
+  }
+  return { v: 1, hours };
+}
+
+/** Keeps hours newer than `now - 8 days`, at most 8 × 24 of them (the newest). */
+export function pruneCompleteness(doc: CompletenessDoc, now: number): CompletenessDoc {
+  const floor = now - COMPLETENESS_RETENTION_MS;
+  const keys = Object.keys(doc.hours)
+    .filter((k) => hourStart(k) >= floor)
+    .sort()
+    .slice(-MAX_HOURS);
+  const hours: Record<string, HourCounts> = {};
+  for (const k of keys) hours[k] = doc.hours[k] as HourCounts;
+  return { v: 1, hours };
+}
+
+/**
+ * One stream's ledger in memory and its writes. `count` only touches memory; `persist` writes the
+ * document if anything changed since the last write (never two writes at once).
+ */
+export class CompletenessRecorder implements StreamProgress {
+  readonly #store: StateStore;
+  readonly #key: string;
+  readonly #now: () => number;
+  readonly #log: Logger;
+  #doc: CompletenessDoc = { v: 1, hours: {} };
+  #dirty = false;
+  #writing: Promise<void> | undefined;
+
+  constructor(store: StateStore, streamId: string, now: () => number, log: Logger) {
+    this.#store = store;
+    this.#key = completenessKey(streamId);
+    this.#now = now;
+    this.#log = log;
+  }
+
+  /** Replaces memory with the stored document (at each start of the stream, which may have run elsewhere). */
+  async load(): Promise<void> {
+    await this.#writing;
+    try {
+      this.#doc = parseCompleteness(await this.#store.get(this.#key));
+    } catch (err) {
+      this.#log.warn({ err: (err as Error).message, key: this.#key }, 'completeness ledger unreadable; starting it afresh');
+      this.#doc = { v: 1, hours: {} };
+    }
+    this.#dirty = false;
+  }
+
+  count(kind: ProgressKind, atMs: number, n = 1): void {
+    if (n <= 0 || !Number.isFinite(atMs)) return;
+    const key = hourKey(atMs);
+    let counts = this.#doc.hours[key];
+    if (!counts) {
+      counts = emptyCounts();
+      this.#doc.hours[key] = counts;
+    }
+    counts[kind] += n;
+    this.#dirty = true;
+  }
+
+  snapshot(): CompletenessDoc {
+    return structuredClone(this.#doc);
+  }
+
+  /** Writes if changed; a failed write is logged and retried with the next one, never thrown. */
+  persist(): Promise<void> {
+    if (!this.#dirty) return this.#writing ?? Promise.resolve();
+    const previous = this.#writing ?? Promise.resolve();
+    const next = previous.then(async () => {
+      if (!this.#dirty) return;
+      this.#dirty = false;
+      this.#doc = pruneCompleteness(this.#doc, this.#now());
+      try {
+        await this.#store.put(this.#key, this.#doc);
+      } catch (err) {
+        this.#dirty = true;
+        this.#log.warn({ err: (err as Error).message, key: this.#key }, 'could not write the completeness ledger; will try again with the next commit');
+      }
+    });
+    this.#writing = next;
+    void next.finally(() => {
+      if (this.#writing === next) this.#writing = undefined;
+    });
+    return next;
+  }
+}
