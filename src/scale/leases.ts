@@ -50,6 +50,8 @@ export interface LeaseSettings {
   ttlMs: number;
   /** How often leases are renewed, the heartbeat written and the share rebalanced (well under ttlMs). */
   renewEveryMs: number;
+  /** Tests: no timer, the caller runs `tick()`. */
+  manual?: boolean;
 }
 
 /** Default replica id: host name, process id and a few random bytes (unique across restarts). */
@@ -101,7 +103,7 @@ export class PostgresCoordinator implements Coordinator {
     this.#streams = [...streamIds].sort();
     this.#events = events;
     this.#log.info({ streams: this.#streams.length, leaseTtlMs: this.#settings.ttlMs }, 'sharing streams with other replicas through postgres leases');
-    this.#schedule(0);
+    if (!this.#settings.manual) this.#schedule(0);
   }
 
   held(): string[] {
