@@ -2,7 +2,7 @@ import { Committer } from '../../core/committer.ts';
 import { RecentIds } from '../../core/recent-ids.ts';
 import type { AuditRecord } from '../../core/record.ts';
 import type { SiemOptions } from '../../core/siem.ts';
-import type { Stream, StreamContext, StreamState } from '../../core/source.ts';
+import type { Stream, StreamContext, StreamHealth, StreamState } from '../../core/source.ts';
 import { formatDuration } from '../../core/time.ts';
 import { type ClockSkew, callApi, TransientApiError } from './api-call.ts';
 import { fetchBlob, parseBlob } from './client/fetch-blob.ts';
@@ -25,6 +25,7 @@ import {
   recordLoss,
   restoreState,
 } from './ledger.ts';
+import { o365Health } from './health.ts';
 import { mapO365Record, o365Resource } from './mapping/index.ts';
 import { PageGuard } from './pagination.ts';
 import { subscriptionAction } from './subscriptions.ts';
@@ -53,6 +54,8 @@ export class O365Stream implements Stream {
   readonly resource: Record<string, string>;
   readonly #deps: O365StreamDeps;
   readonly #recent = new RecentIds(RECENT_IDS_PER_STREAM);
+  /** The latest run, for `health()`. */
+  #run: StreamRun | undefined;
 
   constructor(deps: O365StreamDeps) {
     this.#deps = deps;
@@ -64,7 +67,12 @@ export class O365Stream implements Stream {
 
   async run(ctx: StreamContext): Promise<void> {
     const run = new StreamRun(this.#deps, ctx, restoreState(await ctx.state.load()), this.#recent);
+    this.#run = run;
     await run.loop();
+  }
+
+  health(): StreamHealth {
+    return this.#run ? o365Health(this.#run.state, this.#run.subscribed) : {};
   }
 }
 
@@ -99,6 +107,14 @@ class StreamRun {
       await ctx.sleep(this.#deps.tenant.pollInterval);
     }
     await this.#committer.flush();
+  }
+
+  get state(): O365StreamState {
+    return this.#state;
+  }
+
+  get subscribed(): boolean {
+    return this.#subscribed;
   }
 
   private get ctx(): StreamContext {
@@ -155,6 +171,8 @@ class StreamRun {
       const items = await this.#listWindow(window);
       if (!items) return; // Logged; the same window is tried again next poll.
       const merged = mergeListing(this.#state, items, window);
+      // New blobs are appended at the end of `pending`.
+      for (const b of merged.state.pending.slice(merged.state.pending.length - merged.added)) this.#ctx.progress.count('listed', b.created);
       this.#state = pruneDone(merged.state, tenant.relistOverlap);
       if (merged.added > 0) this.#ctx.log.debug({ added: merged.added, window }, 'listed new content');
       this.#committer.request();
@@ -249,6 +267,7 @@ class StreamRun {
     if (verdict.kind === 'content-gone' && (verdict.code === 'AF20051' || blob.expires <= this.#apiNow())) {
       this.#ctx.log.error({ blob: blob.id, created: new Date(blob.created).toISOString() }, 'DATA LOST: content blob expired before it could be fetched');
       this.#state = markLost(this.#state, blob.id, 'expired', `${verdict.code} ${verdict.message}`, this.#ctx.now());
+      this.#ctx.progress.count('lost', blob.created);
       this.#committer.request();
       return;
     }
@@ -259,12 +278,15 @@ class StreamRun {
     } catch (err) {
       return this.#failed(blob, (err as Error).message);
     }
+    this.#ctx.progress.count('fetched', blob.created);
     const records = await this.#map(raws, blob);
     const fresh = records.filter((r) => !this.#recent.has(r.uid));
     if (fresh.length < records.length) this.#ctx.metrics.recordsDeduplicated(records.length - fresh.length);
-    await this.#ctx.deliver(fresh);
+    const report = await this.#ctx.deliver(fresh);
+    this.#ctx.progress.count('records', blob.created, report.accepted);
     for (const r of fresh) this.#recent.add(r.uid);
     this.#state = markDelivered(this.#state, blob.id);
+    this.#ctx.progress.count('exported', blob.created);
     this.#committer.request();
   }
 
@@ -291,6 +313,7 @@ class StreamRun {
     this.#state = markFailed(this.#state, blob.id, error, this.#ctx.now(), this.#deps.tenant.maxBlobAttempts);
     const entry = this.#state.pending.find((b) => b.id === blob.id);
     if (entry?.setAside) {
+      if (entry.attempts === this.#deps.tenant.maxBlobAttempts) this.#ctx.progress.count('setAside', entry.created);
       this.#ctx.log.error(
         { blob: blob.id, attempts: entry.attempts, error, expires: new Date(entry.expires).toISOString() },
         'content blob set aside after repeated failures; retrying it hourly until it expires',
