@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { GOOGLE_STAGES, type GoogleEmulator, type GoogleEmulatorOptions, startGoogleEmulator } from '../sources/google/emulator/index.ts';
 import { type O365Emulator, type O365EmulatorOptions, O365_STAGES, startO365Emulator } from '../sources/o365/emulator/index.ts';
 import type { EmulatorContext, SourceEmulator } from './source.ts';
 import { createEmulatorTls } from './tls.ts';
@@ -23,13 +24,13 @@ export interface StartEmulatorsOptions {
   /** A set-up problem to stage for `auditrelay doctor` (see KNOWN_STAGES). */
   stage?: string;
   o365?: O365EmulatorOptions;
-  // google?: GoogleEmulatorOptions;
+  google?: GoogleEmulatorOptions;
 }
 
 export interface RunningEmulators {
   /** Office 365 emulator base URL (serves both the Entra login endpoints and the API). */
   o365: string;
-  google?: string;
+  google: string;
   /** Path of the CA certificate the servers' certificates chain to. */
   ca: string;
   /** Path of a daemon config YAML pointing at the emulators. */
@@ -37,12 +38,12 @@ export interface RunningEmulators {
   /** Uids of every record made available so far, all sources together. */
   truth(): string[];
   /** The per-source handles, for tests that switch faults or read credentials. */
-  sources: { o365: O365Emulator };
+  sources: { o365: O365Emulator; google: GoogleEmulator };
   close(): Promise<void>;
 }
 
 /** Every stage any source understands (a stage no source knows is a typo: refuse it). */
-export const KNOWN_STAGES: readonly string[] = [...O365_STAGES];
+export const KNOWN_STAGES: readonly string[] = [...new Set([...O365_STAGES, ...GOOGLE_STAGES])];
 
 export async function startEmulators(options: StartEmulatorsOptions): Promise<RunningEmulators> {
   if (options.stage !== undefined && !KNOWN_STAGES.includes(options.stage)) {
@@ -58,16 +59,18 @@ export async function startEmulators(options: StartEmulatorsOptions): Promise<Ru
   try {
     const o365 = await startO365Emulator(context, options.o365 ?? {});
     started.push(o365);
-    // const google = await startGoogleEmulator(context, options.google ?? {}); started.push(google);
+    const google = await startGoogleEmulator(context, options.google ?? {});
+    started.push(google);
 
     const config = join(dir, 'auditrelay.yaml');
-    writeDaemonConfig(config, dir, { o365: o365.configEntries /*, google: google.configEntries */ });
+    writeDaemonConfig(config, dir, { o365: o365.configEntries, google: google.configEntries });
     return {
       o365: o365.url,
+      google: google.url,
       ca: tls.caPath,
       config,
       truth: () => truth.list(),
-      sources: { o365 },
+      sources: { o365, google },
       close: () => closeAll(started),
     };
   } catch (err) {
