@@ -1,11 +1,12 @@
 import { type BackoffPolicy, backoffDelay } from '../../core/backoff.ts';
 import { Committer } from '../../core/committer.ts';
 import type { AuditRecord } from '../../core/record.ts';
-import { type Stream, StreamConfigError, type StreamContext, type StreamState } from '../../core/source.ts';
+import { type Stream, StreamConfigError, type StreamContext, type StreamHealth, type StreamState } from '../../core/source.ts';
 import { formatDuration } from '../../core/time.ts';
 import type { ActivitiesPage, ListActivitiesQuery } from './client/list-activities.ts';
 import { GMAIL_MAX_WINDOW_MS, type GoogleApplicationConfig, type GoogleCustomerConfig, RETENTION_MS, repollAgesOf } from './config.ts';
 import { classify, describeFailure, type Identity } from './errors.ts';
+import { googleHealth } from './health.ts';
 import { DEFAULT_PAGE_LIMITS, judgePage, newPageGuard, type PageLimits, splitWindow } from './pagination.ts';
 import { SeenSet, type SeenSetJson } from './seen-set.ts';
 import {
@@ -70,6 +71,8 @@ export class GoogleStream implements Stream {
   readonly requestsPerMinute: number;
   readonly resource: Record<string, string>;
   readonly #deps: GoogleStreamDeps;
+  /** The latest run, for `health()`. */
+  #run: StreamRun | undefined;
 
   constructor(deps: GoogleStreamDeps) {
     this.#deps = deps;
@@ -83,7 +86,12 @@ export class GoogleStream implements Stream {
   async run(ctx: StreamContext): Promise<void> {
     const opened = this.#deps.handle.open();
     const run = new StreamRun(this.#deps, ctx, opened, await ctx.state.load());
+    this.#run = run;
     await run.loop();
+  }
+
+  health(): StreamHealth {
+    return this.#run ? googleHealth({ cursors: this.#run.cursors }) : {};
   }
 }
 
@@ -127,6 +135,10 @@ class StreamRun {
       : initialCursors(this.#schedule, now, customer.initialLookback, this.#floor(now));
     if (!state) ctx.log.info({ from: new Date(this.#cursors[0] as number).toISOString() }, 'new stream: starting from the initial look-back');
     this.#committer = new Committer(ctx.state as StreamState<GoogleStreamState>, () => this.#snapshot());
+  }
+
+  get cursors(): readonly number[] {
+    return this.#cursors;
   }
 
   #floor(now: number): number {
@@ -188,7 +200,10 @@ class StreamRun {
       if (ctx.signal.aborted) return false;
       const verdict = await ctx.withFetchSlot(async () => {
         const page = await this.#fetchPage(startMs, endMs, pageToken);
-        await this.#export(page.items);
+        ctx.progress.count('listed', startMs);
+        ctx.progress.count('fetched', startMs);
+        await this.#export(page.items, startMs);
+        ctx.progress.count('exported', startMs);
         return judgePage(guard, { items: page.items.length, nextPageToken: page.nextPageToken });
       });
       if (verdict.next === 'done') return true;
@@ -250,7 +265,7 @@ class StreamRun {
   }
 
   /** Maps a page, drops what was already delivered, delivers the rest, then remembers it. */
-  async #export(items: unknown[]): Promise<void> {
+  async #export(items: unknown[], atMs: number): Promise<void> {
     const ctx = this.#ctx;
     const observed = ctx.now();
     const fresh: AuditRecord[] = [];
@@ -279,7 +294,8 @@ class StreamRun {
     if (unmappable.length > 0) await ctx.setAside(`unmappable ${this.#deps.app.name} activity: ${reasons[0]}`, unmappable);
     if (repeated > 0) ctx.metrics.recordsDeduplicated(repeated);
     if (fresh.length === 0) return;
-    await ctx.deliver(fresh);
+    const report = await ctx.deliver(fresh);
+    ctx.progress.count('records', atMs, report.accepted);
     let forgotten = 0;
     for (const record of fresh) forgotten += this.#seen.add(record.uid, record.timeUnixMs);
     if (forgotten > 0) {
