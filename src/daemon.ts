@@ -9,7 +9,9 @@ import { resolveOtlpSettings } from './export/otlp-settings.ts';
 import { ConsoleSink, OtlpSink, type Sink } from './export/sink.ts';
 import { openState } from './scale/open.ts';
 import type { StateStore } from './state/store.ts';
+import { ExportWatch } from './telemetry/export-watch.ts';
 import type { Logger } from './telemetry/log.ts';
+import { exportMetrics } from './telemetry/metrics.ts';
 import { createO365Source } from './sources/o365/index.ts';
 
 /** Everything a running daemon is made of; `run`, `demo` and tests build it the same way. */
@@ -17,6 +19,8 @@ export interface Daemon {
   runner: Runner;
   store: StateStore;
   sink: Sink;
+  /** The export endpoint's last answer, for `/readyz`. */
+  exports: ExportWatch;
   /** Stops fetching, waits for in-flight deliveries up to `deadlineMs`, closes the store. */
   stop(deadlineMs: number): Promise<boolean>;
 }
@@ -28,7 +32,7 @@ export function createSources(config: Config): Source[] {
   return sources;
 }
 
-export function createSink(config: Config, log: Logger, deadLetter: DeadLetterFile): Sink {
+export function createSink(config: Config, log: Logger, deadLetter: DeadLetterFile, watch?: ExportWatch): Sink {
   if (config.export.mode === 'console') return new ConsoleSink();
   const settings = resolveOtlpSettings(config.export);
   log.info({ endpoint: settings.url, protocol: settings.protocol, compression: settings.compression }, 'exporting over OTLP/HTTP');
@@ -38,6 +42,11 @@ export function createSink(config: Config, log: Logger, deadLetter: DeadLetterFi
     retry: { initialMs: config.export.retryInitial, maxMs: config.export.retryMax, multiplier: 2 },
     deadLetter,
     log,
+    onRetry: () => exportMetrics.retry(),
+    onRequest: (outcome, ms) => {
+      exportMetrics.request(outcome, ms);
+      watch?.note(outcome, Date.now());
+    },
   });
 }
 
@@ -45,13 +54,15 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   // The file store (this process runs every stream) or postgres (leases shared with other replicas).
   const { store, coordinator, budgets } = await openState(config.state, log);
   const deadLetter = new DeadLetterFile(config.export.deadLetterFile ?? join(config.state.path, 'dead-letter.ndjson'));
-  const sink = createSink(config, log, deadLetter);
+  const exports = new ExportWatch(config.export.mode === 'console' ? undefined : resolveOtlpSettings(config.export).url);
+  const sink = createSink(config, log, deadLetter, exports);
   const runner = new Runner({ sources: createSources(config), store, sink, deadLetter, log, fetchSlots: config.fetchSlots, coordinator, budgets });
   runner.start();
   return {
     runner,
     store,
     sink,
+    exports,
     async stop(deadlineMs: number) {
       const clean = await runner.stop(deadlineMs);
       await sink.close();

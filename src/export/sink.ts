@@ -22,6 +22,8 @@ export interface OtlpSinkOptions {
   deadLetter: DeadLetterFile;
   log: Logger;
   onRetry?: (reason: string) => void;
+  /** Each export request's outcome kind and duration (for metrics and readiness). */
+  onRequest?: (outcome: string, ms: number) => void;
 }
 
 /**
@@ -58,7 +60,7 @@ export class OtlpSink implements Sink {
     );
     for (let attempt = 0; ; attempt++) {
       signal.throwIfAborted();
-      const outcome = await this.#queue.add(() => this.#sender.send(body, signal), { signal });
+      const outcome = await this.#queue.add(() => this.#timedSend(body, signal), { signal });
       switch (outcome.kind) {
         case 'accepted':
           return { accepted: batch.length, rejected: 0 };
@@ -96,6 +98,13 @@ export class OtlpSink implements Sink {
         }
       }
     }
+  }
+
+  async #timedSend(body: Parameters<OtlpSender['send']>[0], signal: AbortSignal): ReturnType<OtlpSender['send']> {
+    const started = performance.now();
+    const outcome = await this.#sender.send(body, signal);
+    this.#options.onRequest?.(outcome.kind, performance.now() - started);
+    return outcome;
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,8 @@ interface Instruments {
   throttled: Counter;
   eventLag: Histogram;
   cursorAge: Histogram;
+  exportDuration: Histogram;
+  exportRetries: Counter;
 }
 
 let instruments: Instruments | undefined;
@@ -42,6 +44,8 @@ function getInstruments(): Instruments {
     throttled: meter().createCounter('auditrelay.api.throttled', { description: 'Throttling answers from a source API' }),
     eventLag: meter().createHistogram('auditrelay.event.lag', { unit: 's', description: 'Export time minus event time' }),
     cursorAge: meter().createHistogram('auditrelay.cursor.age', { unit: 's', description: 'Now minus the committed cursor' }),
+    exportDuration: meter().createHistogram('auditrelay.export.duration', { unit: 's', description: 'OTLP export requests by outcome (accepted, partial, retry, too-large, bad-data)' }),
+    exportRetries: meter().createCounter('auditrelay.export.retries', { description: 'OTLP export attempts that failed transiently and were retried' }),
   };
   return instruments;
 }
@@ -64,3 +68,9 @@ export function streamMetrics(streamId: string, source: string): StreamMetrics {
     cursorAgeMs: (ms) => getInstruments().cursorAge.record(ms / 1000, attrs),
   };
 }
+
+/** The OTLP sink's request timings and retries (not per stream: batches are shared). */
+export const exportMetrics = {
+  request: (outcome: string, ms: number) => getInstruments().exportDuration.record(ms / 1000, { outcome }),
+  retry: () => getInstruments().exportRetries.add(1),
+};
