@@ -54,6 +54,24 @@ export const stateSchema = z
   .strict()
   .refine((s) => s.leaseRenewInterval * 2 <= s.leaseTtl, { path: ['leaseRenewInterval'], message: 'must be at most half of leaseTtl' });
 
+export const telemetrySchema = z
+  .object({
+    httpAddr: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT')
+      .default('127.0.0.1:9464')
+      .describe('Serve /healthz, /readyz and /metrics (Prometheus) here; port 0 picks a free one. `run --http-addr` overrides'),
+    otlpEndpoint: z
+      .string()
+      .optional()
+      .describe('Also push metrics over OTLP/HTTP (base URL, /v1/metrics appended). Default: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT; neither: Prometheus only'),
+    metricsInterval: duration('60s').default(60_000).describe('How often metrics are pushed over OTLP'),
+    atRiskHorizon: duration('24h')
+      .default(24 * 3_600_000)
+      .describe('Blobs not yet fetched that the source deletes within this time count as at risk (gauge and status)'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     $schema: z.string().optional(),
@@ -63,6 +81,7 @@ export const configSchema = z
       .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info') })
       .strict()
       .default({ level: 'info' }),
+    telemetry: telemetrySchema.prefault({}),
     shutdownTimeout: duration('30s').default(30_000).describe('On SIGTERM/SIGINT: how long to finish in-flight deliveries and checkpoint before exiting'),
     fetchSlots: z
       .number()
@@ -86,3 +105,4 @@ export const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 export type ExportConfig = z.infer<typeof exportSchema>;
+export type TelemetryConfig = z.infer<typeof telemetrySchema>;
