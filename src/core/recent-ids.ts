@@ -1,7 +1,9 @@
 /**
  * A bounded set of recently delivered record ids (first in, first out). Office 365 repeats records
  * across blobs by design; dropping the repeats we can see keeps duplicates rare, and `log.record.uid`
- * lets sinks drop the rest. Only ids of acknowledged records go in, so dropping never loses data.
+ * lets sinks drop the rest. An id goes in when a blob claims it for delivery; the claiming blob
+ * stays pending in its ledger until the endpoint acknowledged it, and a failed delivery releases
+ * its claims, so skipping a claimed id never loses data.
  */
 export class RecentIds {
   readonly #capacity: number;
@@ -23,6 +25,10 @@ export class RecentIds {
       const oldest = this.#set.values().next().value as string;
       this.#set.delete(oldest);
     }
+  }
+
+  delete(id: string): void {
+    this.#set.delete(id);
   }
 
   get size(): number {

@@ -5,7 +5,7 @@ import type { TenantClient } from './client/tenant-client.ts';
 import { type ApiVerdict, classifyApiResponse, serverTime } from './errors.ts';
 import type { RawResponse } from './http.ts';
 
-const THROTTLE_BACKOFF = { initialMs: 5_000, maxMs: 5 * 60_000, multiplier: 2 };
+const THROTTLE_BACKOFF = { initialMs: 1_000, maxMs: 5 * 60_000, multiplier: 2 };
 const TRANSIENT_BACKOFF = { initialMs: 1_000, maxMs: 60_000, multiplier: 2 };
 const MAX_TRANSIENT_ATTEMPTS = 5;
 const MAX_AUTH_RETRIES = 2;
@@ -15,6 +15,26 @@ export const SKEW_TOLERANCE_MS = 2 * 60_000;
 /** Failed after retries for a reason that may pass (5xx, network): the caller decides what to retry. */
 export class TransientApiError extends Error {
   override readonly name = 'TransientApiError';
+}
+
+/**
+ * Throttling is per tenant, so the backoff is too: consecutive AF429s across all of a tenant's
+ * streams grow the hold (1 s, 2 s, 4 s ... 5 min), and any success resets it. A lone AF429 then
+ * costs a second, while a storm backs the whole tenant off quickly.
+ */
+export class TenantThrottle {
+  #consecutive = 0;
+  onThrottle(retryAfterMs: number | undefined): number {
+    const delay = retryAfterMs ?? backoffDelay(THROTTLE_BACKOFF, this.#consecutive);
+    this.#consecutive++;
+    return delay;
+  }
+  onSuccess(): void {
+    this.#consecutive = 0;
+  }
+  get consecutive(): number {
+    return this.#consecutive;
+  }
 }
 
 /** Tracks the offset between Microsoft's clock (Date header) and ours, per tenant. */
@@ -53,7 +73,6 @@ export async function callApi(
   send: (token: string) => Promise<RawResponse>,
   priority = 0,
 ): Promise<{ res: RawResponse; verdict: ApiVerdict }> {
-  let throttles = 0;
   let transients = 0;
   let authRetries = 0;
   for (;;) {
@@ -76,9 +95,10 @@ export async function callApi(
     switch (verdict.kind) {
       case 'throttled': {
         ctx.metrics.throttled(operation);
-        const delay = verdict.retryAfterMs ?? backoffDelay(THROTTLE_BACKOFF, throttles++);
+        const delay = client.throttle.onThrottle(verdict.retryAfterMs);
         ctx.budget.holdFor(delay);
-        ctx.log.warn({ operation, code: verdict.code, holdFor: formatDuration(delay) }, 'throttled by the Management Activity API; holding this tenant');
+        const level = client.throttle.consecutive > 3 ? 'warn' : 'info';
+        ctx.log[level]({ operation, code: verdict.code, holdFor: formatDuration(delay), consecutive: client.throttle.consecutive }, 'throttled by the Management Activity API; holding this tenant');
         continue;
       }
       case 'auth-expired':
@@ -94,6 +114,7 @@ export async function callApi(
       case 'config':
         throw new StreamConfigError(`${operation}: ${verdict.code} ${verdict.message}`, verdict.hint);
       default:
+        client.throttle.onSuccess();
         return { res, verdict };
     }
   }

@@ -1,6 +1,6 @@
 import type { SiemOptions } from '../../core/siem.ts';
 import type { Source, Stream } from '../../core/source.ts';
-import { ClockSkew } from './api-call.ts';
+import { ClockSkew, TenantThrottle } from './api-call.ts';
 import { TokenProvider } from './auth.ts';
 import type { TenantClient } from './client/tenant-client.ts';
 import { type O365TenantConfig, resolvedUrls } from './config.ts';
@@ -19,6 +19,7 @@ export function createO365Source(tenants: O365TenantConfig[], siem: SiemOptions)
       publisherIdentifier: tenant.publisherIdentifier ?? tenant.tenantId,
       dispatcher,
       tokens: new TokenProvider(tenant, urls, dispatcher),
+      throttle: new TenantThrottle(),
     };
     const skew = new ClockSkew();
     return tenant.contentTypes.map((contentType) => new O365Stream({ tenant, contentType, client, skew, siem }));

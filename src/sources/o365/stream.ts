@@ -217,6 +217,7 @@ class StreamRun {
         return undefined;
       }
       const next = nextPageUri(res.headers);
+      this.#ctx.log.trace({ window, items: items.length, next: Boolean(next) }, 'content listing page');
       if (!next) return items;
       const problem = guard.check(next);
       if (problem) {
@@ -280,11 +281,21 @@ class StreamRun {
     }
     this.#ctx.progress.count('fetched', blob.created);
     const records = await this.#map(raws, blob);
-    const fresh = records.filter((r) => !this.#recent.has(r.uid));
+    // Claim each uid before delivering, so a concurrent blob carrying the same record skips it.
+    const fresh: AuditRecord[] = [];
+    for (const r of records) {
+      if (this.#recent.has(r.uid)) continue;
+      this.#recent.add(r.uid);
+      fresh.push(r);
+    }
     if (fresh.length < records.length) this.#ctx.metrics.recordsDeduplicated(records.length - fresh.length);
-    const report = await this.#ctx.deliver(fresh);
-    this.#ctx.progress.count('records', blob.created, report.accepted);
-    for (const r of fresh) this.#recent.add(r.uid);
+    try {
+      const report = await this.#ctx.deliver(fresh);
+      this.#ctx.progress.count('records', blob.created, report.accepted);
+    } catch (err) {
+      for (const r of fresh) this.#recent.delete(r.uid);
+      throw err;
+    }
     this.#state = markDelivered(this.#state, blob.id);
     this.#ctx.progress.count('exported', blob.created);
     this.#committer.request();

@@ -1,4 +1,5 @@
 import type { Agent } from 'undici';
+import type { TenantThrottle } from '../api-call.ts';
 import type { TokenProvider } from '../auth.ts';
 import { httpRequest, type RawResponse } from '../http.ts';
 
@@ -9,6 +10,7 @@ export interface TenantClient {
   publisherIdentifier: string;
   dispatcher: Agent;
   tokens: TokenProvider;
+  throttle: TenantThrottle;
 }
 
 export function feedUrl(client: TenantClient, path: string, query: Record<string, string> = {}): string {
