@@ -30,8 +30,10 @@ export interface GoogleEmulatorOptions {
   applications?: string[];
   /** Activities before the start (history the daemon back-fills). Default 30m. */
   history?: string | number;
-  /** Activities per minute per application. Default 12. */
+  /** Activities per minute per application (history and live). Default 12. */
   eventsPerMinute?: number;
+  /** Keep producing activities after the start. Default true; false gives a finite truth (late ones still appear). */
+  live?: boolean;
   /** Multiplies the field lags (1 h of lag becomes 5 s at the default 1/720); also the daemon's repollAgeScale. */
   lagScale?: number;
   /** Activities per page at most (the client asks for 1000). Default 40, so paging is exercised. */
@@ -172,7 +174,7 @@ export async function startGoogleEmulator(context: EmulatorContext, options: Goo
   const server = await startHttpsServer({ tls: context.tls, truth: context.truth, handler, ...(options.port !== undefined ? { port: options.port } : {}) });
   baseUrl = server.url;
 
-  const timer = perMinute > 0 ? setInterval(() => {
+  const timer = perMinute > 0 && options.live !== false ? setInterval(() => {
     for (const app of applications) store.generate(app, clock());
   }, spacing) : undefined;
   timer?.unref();
