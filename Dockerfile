@@ -1,0 +1,44 @@
+# syntax=docker/dockerfile:1
+# auditrelay container image.
+#
+#   docker build -t auditrelay .
+#   docker run --rm -v $PWD/config.yaml:/etc/auditrelay/config.yaml:ro -v auditrelay-state:/var/lib/auditrelay \
+#     -e OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318 -p 8080:8080 auditrelay
+#
+# The config file is mounted at /etc/auditrelay/config.yaml; set `state.path: /var/lib/auditrelay` in it
+# (a relative state path resolves next to the config file, which is usually a read-only mount).
+# Secrets come from the environment or mounted files via ${env:NAME} / ${file:/path} in the config.
+# test/docker/dockerfile-steps.sh replays these steps without Docker.
+
+# Keep the Node major equal to the `node` devDependency and `engines.node` in package.json.
+ARG NODE_IMAGE=node:26-bookworm-slim
+
+# ---- build: all dependencies, TypeScript -> dist/ ----
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# ---- runtime: production dependencies and the compiled code only ----
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# State (cursors, dead letters) must survive restarts: mount a volume here.
+RUN mkdir -p /var/lib/auditrelay /etc/auditrelay && chown node:node /var/lib/auditrelay
+VOLUME /var/lib/auditrelay
+# The base image's unprivileged user (uid/gid 1000).
+USER node
+EXPOSE 8080
+# No curl in the slim image: ask node itself. /healthz answers while the process is alive and not wedged.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Exec form, node as PID 1's direct command: SIGTERM reaches node, which drains and saves its cursors.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "dist/cli/main.js"]
+CMD ["run", "--config", "/etc/auditrelay/config.yaml", "--http-addr", "0.0.0.0:8080"]
