@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type pg from 'pg';
 import type { PostgresStateStore } from '../state/postgres-store.ts';
 import type { Fence } from '../state/store.ts';
 import type { Logger } from '../telemetry/log.ts';
@@ -80,6 +81,8 @@ interface Held {
 export class PostgresCoordinator implements Coordinator {
   readonly replicaId: string;
   readonly #store: PostgresStateStore;
+  /** Its own connections: renewals never wait behind state writes or budget calls. */
+  readonly #pool: pg.Pool;
   readonly #settings: LeaseSettings;
   readonly #log: Logger;
   readonly #held = new Map<string, Held>();
@@ -94,6 +97,7 @@ export class PostgresCoordinator implements Coordinator {
   constructor(store: PostgresStateStore, settings: LeaseSettings, log: Logger, replicaId: string = defaultReplicaId()) {
     if (settings.renewEveryMs * 2 > settings.ttlMs) throw new Error('lease renewal must happen at least twice per lease TTL');
     this.#store = store;
+    this.#pool = store.openPool(2);
     this.#settings = settings;
     this.#log = log.child({ replica: replicaId });
     this.replicaId = replicaId;
@@ -131,16 +135,22 @@ export class PostgresCoordinator implements Coordinator {
     this.#held.clear();
     try {
       if (leases.length > 0) await this.#expire(leases.map(([id, h]) => [id, h.epoch]));
-      await this.#store.pool.query(`DELETE FROM ${this.#store.table('replicas')} WHERE id = $1`, [this.replicaId]);
+      await this.#pool.query(`DELETE FROM ${this.#store.table('replicas')} WHERE id = $1`, [this.replicaId]);
       this.#log.info({ released: leases.length }, 'leases handed back');
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'could not hand leases back; other replicas take them over when they expire');
     }
+    await this.#pool.end().catch(() => undefined);
   }
 
   #schedule(ms: number): void {
     if (this.#stopped) return;
+    const due = Date.now() + ms;
     this.#timer = setTimeout(() => {
+      const late = Date.now() - due;
+      if (late > this.#settings.renewEveryMs) {
+        this.#log.warn({ lateMs: late, leaseTtlMs: this.#settings.ttlMs }, 'lease renewal ran late (event loop busy or process paused): leases may have expired');
+      }
       void this.tick().finally(() => this.#schedule(this.#settings.renewEveryMs));
     }, ms);
   }
@@ -173,7 +183,7 @@ export class PostgresCoordinator implements Coordinator {
   /** Upserts this replica's heartbeat; returns the number of live replicas, this one included. */
   async #heartbeat(): Promise<number> {
     const replicas = this.#store.table('replicas');
-    const { rows } = await this.#store.pool.query<{ others: string }>(
+    const { rows } = await this.#pool.query<{ others: string }>(
       `WITH me AS (
          INSERT INTO ${replicas} (id, started_at, heartbeat_at, expires_at, held)
          VALUES ($1, clock_timestamp(), clock_timestamp(), clock_timestamp() + $2 * interval '1 millisecond', $3)
@@ -191,7 +201,7 @@ export class PostgresCoordinator implements Coordinator {
   async #renew(): Promise<void> {
     if (this.#held.size === 0) return;
     const entries = [...this.#held.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-    const { rows } = await this.#store.pool.query<{ stream: string }>(
+    const { rows } = await this.#pool.query<{ stream: string }>(
       `UPDATE ${this.#store.table('leases')} l
           SET expires_at = clock_timestamp() + $4 * interval '1 millisecond'
          FROM unnest($2::text[], $3::bigint[]) AS h (stream, epoch)
@@ -210,7 +220,7 @@ export class PostgresCoordinator implements Coordinator {
   /** Free (never leased, expired or handed back) streams, taken with epoch + 1. */
   async #acquire(wanted: number): Promise<void> {
     const leases = this.#store.table('leases');
-    const free = await this.#store.pool.query<{ stream: string }>(
+    const free = await this.#pool.query<{ stream: string }>(
       `SELECT s.stream FROM unnest($1::text[]) AS s (stream)
          LEFT JOIN ${leases} l ON l.stream = s.stream
         WHERE l.stream IS NULL OR l.expires_at < clock_timestamp()`,
@@ -219,7 +229,7 @@ export class PostgresCoordinator implements Coordinator {
     if (free.rows.length === 0) return;
     // Spread replicas over different candidates; lock rows in one order (sorted) to avoid deadlocks.
     const pick = shuffle(free.rows.map((r) => r.stream)).slice(0, wanted).sort();
-    const { rows } = await this.#store.pool.query<{ stream: string; epoch: string }>(
+    const { rows } = await this.#pool.query<{ stream: string; epoch: string }>(
       `INSERT INTO ${leases} AS l (stream, owner, epoch, expires_at, acquired_at)
        SELECT s.stream, $1, 1, clock_timestamp() + $3 * interval '1 millisecond', clock_timestamp()
          FROM unnest($2::text[]) AS s (stream) ORDER BY s.stream
@@ -262,7 +272,7 @@ export class PostgresCoordinator implements Coordinator {
 
   /** Ends leases at once (only if still ours at that epoch). */
   async #expire(leases: [string, number][]): Promise<void> {
-    await this.#store.pool.query(
+    await this.#pool.query(
       `UPDATE ${this.#store.table('leases')} l SET expires_at = clock_timestamp() - interval '1 millisecond'
          FROM unnest($2::text[], $3::bigint[]) AS h (stream, epoch)
         WHERE l.stream = h.stream AND l.epoch = h.epoch AND l.owner = $1`,

@@ -34,9 +34,13 @@ export class PostgresStateStore implements StateStore {
   /** Shared with the lease coordinator and the shared budgets (one pool per process). */
   readonly pool: pg.Pool;
   readonly #s: string;
+  readonly #poolConfig: pg.PoolConfig;
+  readonly #log: Logger | undefined;
 
-  private constructor(pool: pg.Pool, schema: string, location: string) {
+  private constructor(pool: pg.Pool, poolConfig: pg.PoolConfig, schema: string, location: string, log: Logger | undefined) {
     this.pool = pool;
+    this.#poolConfig = poolConfig;
+    this.#log = log;
     this.schema = schema;
     this.#s = quoteIdent(schema);
     this.location = location;
@@ -46,13 +50,13 @@ export class PostgresStateStore implements StateStore {
   static async open(options: PostgresStoreOptions): Promise<PostgresStateStore> {
     if (!SCHEMA_NAME.test(options.schema)) throw new Error(`state.schema "${options.schema}" must be a lower-case identifier (a-z, 0-9, _)`);
     registerConnectionSecrets(options.url);
-    const pool = new pg.Pool({
+    const poolConfig: pg.PoolConfig = {
       ...(options.url !== undefined ? { connectionString: options.url } : {}),
       max: options.poolSize ?? 10,
       application_name: 'auditrelay',
       connectionTimeoutMillis: 10_000,
-    });
-    pool.on('error', (err) => options.log?.warn({ err: err.message }, 'postgres connection dropped; the pool reconnects'));
+    };
+    const pool = newPool(poolConfig, options.log);
     const location = describeConnection(options.url, options.schema);
     let client: pg.PoolClient | undefined;
     try {
@@ -66,7 +70,12 @@ export class PostgresStateStore implements StateStore {
       throw new Error(`cannot open the postgres state store at ${location}: ${(err as Error).message}`, { cause: err });
     }
     client.release();
-    return new PostgresStateStore(pool, options.schema, location);
+    return new PostgresStateStore(pool, poolConfig, options.schema, location, options.log);
+  }
+
+  /** A separate pool to the same database (lease renewals must never queue behind state writes). */
+  openPool(max: number): pg.Pool {
+    return newPool({ ...this.#poolConfig, max }, this.#log);
   }
 
   /** `schema.table`, quoted, for the coordinator and budgets that share this store's tables. */
@@ -124,6 +133,12 @@ export class PostgresStateStore implements StateStore {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+function newPool(config: pg.PoolConfig, log: Logger | undefined): pg.Pool {
+  const pool = new pg.Pool(config);
+  pool.on('error', (err) => log?.warn({ err: err.message }, 'postgres connection dropped; the pool reconnects'));
+  return pool;
 }
 
 function registerConnectionSecrets(url: string | undefined): void {

@@ -11,7 +11,9 @@ export type SinkMode =
   | { kind: 'ok' }
   | { kind: 'status'; status: number; retryAfter?: string }
   | { kind: 'partial'; rejected: number }
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Accept as 'ok' does, but answer each request only after `ms` (a slow collector). */
+  | { kind: 'delay'; ms: number };
 
 export interface OtlpSink {
   endpoint: string;
@@ -36,7 +38,7 @@ export async function startOtlpSink(options: { keepRecords?: boolean; port?: num
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    const answer = () => {
       if (mode.kind === 'hang') return; // never answer: the client's timeout must fire
       if (req.method !== 'POST' || req.url !== '/v1/logs') {
         count(404);
@@ -70,7 +72,8 @@ export async function startOtlpSink(options: { keepRecords?: boolean; port?: num
       }
       count(200);
       res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : undefined);
-    });
+    };
+    req.on('end', () => (mode.kind === 'delay' ? void setTimeout(answer, mode.ms) : answer()));
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
