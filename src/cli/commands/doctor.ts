@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { ConfigError, loadConfigFile } from '../../config/load.ts';
+import { runDoctor } from '../../doctor/index.ts';
+import { DOCTOR_EXIT, exitCodeOf, renderTable, toJson } from '../../doctor/report.ts';
+import { redactText } from '../../telemetry/redact.ts';
+
+/**
+ * `auditrelay doctor --config FILE [--fix] [--json]`: Microsoft's troubleshooting guide (and its
+ * Google equivalent) as checks against the real APIs and the export endpoint.
+ * Exit 0: all ok or only warnings; 1: a check failed; 2: doctor could not run (config unusable).
+ */
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description('check credentials, permissions, subscriptions, clock and the export endpoint; exit 0 ok/warn, 1 fail, 2 could not run')
+    .requiredOption('-c, --config <file>', 'config file (YAML)')
+    .option('--fix', 'start missing or disabled Office 365 subscriptions (at most one start per content type per 15 minutes)')
+    .option('--json', 'print the findings as JSON')
+    .action(async (opts: { config: string; fix?: boolean; json?: boolean }) => {
+      let loaded: ReturnType<typeof loadConfigFile>;
+      try {
+        loaded = loadConfigFile(opts.config);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        if (opts.json) process.stdout.write(`${JSON.stringify({ result: 'could-not-run', exitCode: DOCTOR_EXIT.couldNotRun, problems: err.problems })}\n`);
+        else process.stderr.write(`${err.message}\nauditrelay doctor: could not run: fix the config first\n`);
+        process.exitCode = DOCTOR_EXIT.couldNotRun;
+        return;
+      }
+      try {
+        const findings = await runDoctor(loaded, { fix: opts.fix ?? false });
+        process.stdout.write(opts.json ? toJson(findings) : renderTable(findings));
+        process.exitCode = exitCodeOf(findings);
+      } catch (err) {
+        const message = redactText(err instanceof Error ? err.message : String(err));
+        if (opts.json) process.stdout.write(`${JSON.stringify({ result: 'could-not-run', exitCode: DOCTOR_EXIT.couldNotRun, error: message })}\n`);
+        else process.stderr.write(`auditrelay doctor: could not run: ${message}\n`);
+        process.exitCode = DOCTOR_EXIT.couldNotRun;
+      }
+    });
+}

@@ -1,0 +1,85 @@
+import { redactText } from '../telemetry/redact.ts';
+
+/**
+ * What `auditrelay doctor` reports: one finding per check and target, a table for people and JSON
+ * for machines. Pure.
+ *
+ * Exit codes (by the worst result):
+ * - 0: every check ok, or only warnings (something to look at, nothing that stops collection);
+ * - 1: at least one check failed (collection is or will be broken until the fix hint is applied);
+ * - 2: doctor could not run at all (unreadable or invalid config): see `DOCTOR_EXIT`.
+ * A `skip` (a check that could not run because an earlier one failed) never changes the code: the
+ * failure that caused it already does.
+ */
+export type Result = 'ok' | 'warn' | 'fail' | 'skip';
+
+export interface Finding {
+  /** Stable check name, e.g. `o365.token`, `google.delegation`, `export.reachable`. */
+  check: string;
+  /** What was checked: `o365:<tenant>`, `o365:<tenant>/Audit.Exchange`, `google:<customer>/drive`, `export`. */
+  target: string;
+  result: Result;
+  detail: string;
+  /** What to do about it: present on every warn and fail. */
+  fix?: string;
+}
+
+export const DOCTOR_EXIT = { ok: 0, fail: 1, couldNotRun: 2 } as const;
+
+const RANK: Record<Result, number> = { skip: 0, ok: 1, warn: 2, fail: 3 };
+
+export function worst(findings: Finding[]): Result {
+  let w: Result = 'ok';
+  for (const f of findings) if (f.result !== 'skip' && RANK[f.result] > RANK[w]) w = f.result;
+  return w;
+}
+
+export function exitCodeOf(findings: Finding[]): number {
+  return worst(findings) === 'fail' ? DOCTOR_EXIT.fail : DOCTOR_EXIT.ok;
+}
+
+export function summarize(findings: Finding[]): Record<Result, number> {
+  const out: Record<Result, number> = { ok: 0, warn: 0, fail: 0, skip: 0 };
+  for (const f of findings) out[f.result]++;
+  return out;
+}
+
+/** A finding, with every text scrubbed of registered secrets (a library message can carry one). */
+export function finding(check: string, target: string, result: Result, detail: string, fix?: string): Finding {
+  return { check, target, result, detail: redactText(detail), ...(fix !== undefined && result !== 'ok' ? { fix: redactText(fix) } : {}) };
+}
+
+/** The same skip for several checks that depend on a failed one. */
+export function skipped(checks: string[], target: string, because: string): Finding[] {
+  return checks.map((check) => finding(check, target, 'skip', `not checked: ${because}`));
+}
+
+const MAX_DETAIL = 160;
+
+/**
+ * Aligned columns CHECK, TARGET, RESULT, DETAIL; the fix hint of a non-ok row on the line below it.
+ * Long details are cut in the table (the JSON keeps them whole).
+ */
+export function renderTable(findings: Finding[]): string {
+  const headers = ['CHECK', 'TARGET', 'RESULT', 'DETAIL'];
+  const rows = findings.map((f) => [f.check, f.target, f.result.toUpperCase(), cut(f.detail, MAX_DETAIL)]);
+  const widths = [0, 1, 2].map((i) => Math.max(headers[i]!.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd();
+  const out = [line(headers)];
+  findings.forEach((f, i) => {
+    out.push(line(rows[i]!));
+    if (f.fix && f.result !== 'ok' && f.result !== 'skip') out.push(`${' '.repeat(widths[0]! + 2)}fix: ${f.fix}`);
+  });
+  const s = summarize(findings);
+  out.push('', `${s.ok} ok, ${s.warn} warn, ${s.fail} fail${s.skip ? `, ${s.skip} not checked` : ''}`);
+  return `${out.join('\n')}\n`;
+}
+
+export function toJson(findings: Finding[]): string {
+  return `${JSON.stringify({ result: worst(findings), exitCode: exitCodeOf(findings), summary: summarize(findings), findings }, null, 2)}\n`;
+}
+
+function cut(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
