@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { quoteIdent } from '../../src/state/postgres-migrations.ts';
 import { startOtlpSink, type OtlpSink } from '../support/otlp-sink.ts';
@@ -153,6 +154,23 @@ describe('three replicas over postgres', () => {
     const r3b = start('r3');
     await waitFor('three replicas again', () => balanced(['r1', 'r2', 'r3']), 60_000, 200);
 
+    // A replica whose renewals stall while its streams keep working (here: its heartbeat row locked,
+    // so its coordinator waits on the database): past the TTL the others take its streams over, and
+    // every commit it then makes is refused by the store.
+    const r3bStreams = (await holdings()).get('r3') ?? [];
+    const blocker = new pg.Client({ connectionString: PG_URL });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query(`SELECT id FROM ${s}.replicas WHERE id = 'r3' FOR UPDATE`);
+    await waitFor('r3 streams taken over', async () => {
+      const h = await holdings();
+      return r3bStreams.every((st) => !(h.get('r3') ?? []).includes(st)) && (await balanced(['r1', 'r2'])) ? true : undefined;
+    }, 60_000, 200);
+    await waitFor('r3 commits refused', () => (r3b.logs.some((l) => /commit refused/.test(l.msg)) ? true : undefined), 60_000);
+    await blocker.query('ROLLBACK');
+    await blocker.end();
+    await waitFor('three replicas once more', () => balanced(['r1', 'r2', 'r3']), 60_000, 200);
+
     // Nothing lost: every record the emulators made available so far reaches the sink.
     const truth = tenants.truth.list();
     const missing = await waitFor(
@@ -176,6 +194,7 @@ describe('three replicas over postgres', () => {
 
     // --- what happened
     const refused = r2.logs.filter((l) => /commit refused/.test(l.msg));
+    const r3bRefused = r3b.logs.filter((l) => /commit refused/.test(l.msg));
     const lost = r2.logs.filter((l) => /lease lost/.test(l.msg));
     const acquisitions = [r1, r2, r3, r3b].flatMap((r) =>
       r.logs.filter((l) => l.msg.startsWith('lease acquired')).map((l) => ({ replica: r.id, stream: l.stream as string, epoch: Number(l.epoch) })),
@@ -191,6 +210,8 @@ describe('three replicas over postgres', () => {
       r2StreamsAtStop: r2Streams.length,
       r2CommitsRefused: refused.length,
       r2LeasesLostOnRenew: lost.length,
+      r3StreamsWhenStalled: r3bStreams.length,
+      r3CommitsRefused: r3bRefused.length,
       acquisitions: acquisitions.length,
       samples: samples.length,
       exitCodes: codes,
@@ -239,5 +260,8 @@ describe('three replicas over postgres', () => {
     }
     // The stale replica did try, and was refused (or found its leases gone first and stopped).
     expect(refused.length + lost.length).toBeGreaterThanOrEqual(r2Streams.length);
+    // The stalled one kept working and was refused, stream by stream.
+    expect(r3bRefused.length).toBeGreaterThanOrEqual(1);
+    for (const l of r3bRefused) expect(r3bStreams).toContain(l.stream);
   }, 420_000);
 });
