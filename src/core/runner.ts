@@ -144,8 +144,11 @@ export class Runner {
   async stop(deadlineMs: number): Promise<boolean> {
     this.#abort.abort();
     const all = this.done().then(() => true);
-    const timedOut = sleep(deadlineMs).then(() => false);
+    // Cancelled once every stream ended, so a clean stop does not keep the process up until the deadline.
+    const deadline = new AbortController();
+    const timedOut = sleep(deadlineMs, deadline.signal).then(() => false);
     const finished = await Promise.race([all, timedOut]);
+    deadline.abort();
     await Promise.all([...this.#progress.values()].map((p) => p.persist()));
     // Hands leases back so other replicas take the streams over now rather than after the TTL.
     await this.#coordinator.stop();

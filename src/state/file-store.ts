@@ -20,10 +20,12 @@ export class FileStateStore implements StateStore {
   readonly #chains = new Map<string, Promise<void>>();
   #tmpCounter = 0;
   #lockPath: string | undefined;
+  readonly #readOnly: boolean;
 
-  private constructor(dir: string) {
+  private constructor(dir: string, readOnly = false) {
     this.#dir = dir;
     this.location = dir;
+    this.#readOnly = readOnly;
   }
 
   /** Opens (creating if needed) the folder and takes its lock, so two daemons never share one state. */
@@ -32,6 +34,15 @@ export class FileStateStore implements StateStore {
     const store = new FileStateStore(dir);
     await store.#lock();
     return store;
+  }
+
+  /**
+   * Opens an existing folder for reading only, without the lock, so `auditrelay status` can read
+   * it while the daemon runs. Each file is replaced by rename, so a read sees an old or new document.
+   */
+  static async openReadOnly(dir: string): Promise<FileStateStore> {
+    if (!(await isDirectory(dir))) throw new Error(`no state folder at ${dir} (has the daemon run with this config?)`);
+    return new FileStateStore(dir, true);
   }
 
   async get(key: string): Promise<unknown> {
@@ -47,6 +58,7 @@ export class FileStateStore implements StateStore {
   }
 
   put(key: string, value: unknown): Promise<void> {
+    if (this.#readOnly) return Promise.reject(new Error(`state folder ${this.#dir} is open read-only`));
     // Writes to one key are serialised so an older document can never land after a newer one.
     const previous = this.#chains.get(key) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(() => this.#write(key, value));

@@ -34,6 +34,10 @@ interface Instruments {
 
 let instruments: Instruments | undefined;
 
+/** Audit lag runs from a minute (near real time) to days (late Office 365 blobs, Google login events). */
+const LAG_BUCKETS_S = [30, 60, 300, 900, 1800, 3600, 7200, 14_400, 43_200, 86_400, 172_800, 604_800];
+const REQUEST_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
 function getInstruments(): Instruments {
   instruments ??= {
     exported: meter().createCounter('auditrelay.records.exported', { description: 'Records the OTLP endpoint accepted' }),
@@ -42,9 +46,13 @@ function getInstruments(): Instruments {
     deduplicated: meter().createCounter('auditrelay.records.deduplicated', { description: 'Records dropped as already exported' }),
     requests: meter().createCounter('auditrelay.api.requests', { description: 'Source API requests by operation and status' }),
     throttled: meter().createCounter('auditrelay.api.throttled', { description: 'Throttling answers from a source API' }),
-    eventLag: meter().createHistogram('auditrelay.event.lag', { unit: 's', description: 'Export time minus event time' }),
-    cursorAge: meter().createHistogram('auditrelay.cursor.age', { unit: 's', description: 'Now minus the committed cursor' }),
-    exportDuration: meter().createHistogram('auditrelay.export.duration', { unit: 's', description: 'OTLP export requests by outcome (accepted, partial, retry, too-large, bad-data)' }),
+    eventLag: meter().createHistogram('auditrelay.event.lag', { unit: 's', description: 'Export time minus event time', advice: { explicitBucketBoundaries: LAG_BUCKETS_S } }),
+    cursorAge: meter().createHistogram('auditrelay.cursor.age', { unit: 's', description: 'Now minus the committed cursor', advice: { explicitBucketBoundaries: LAG_BUCKETS_S } }),
+    exportDuration: meter().createHistogram('auditrelay.export.duration', {
+      unit: 's',
+      description: 'OTLP export requests by outcome (accepted, partial, retry, too-large, bad-data)',
+      advice: { explicitBucketBoundaries: REQUEST_BUCKETS_S },
+    }),
     exportRetries: meter().createCounter('auditrelay.export.retries', { description: 'OTLP export attempts that failed transiently and were retried' }),
   };
   return instruments;

@@ -4,6 +4,8 @@ import { startDaemon } from '../../daemon.ts';
 import { StateCorruptError, StateLockedError } from '../../state/store.ts';
 import { createLogger, type Logger } from '../../telemetry/log.ts';
 import { redactText } from '../../telemetry/redact.ts';
+import { parseAddr } from '../../telemetry/http-server.ts';
+import { startDaemonTelemetry } from '../../telemetry/serve.ts';
 
 /** `auditrelay run --config FILE`: the daemon. Bad config stops before anything starts. */
 export function registerRun(program: Command): void {
@@ -15,9 +17,23 @@ export function registerRun(program: Command): void {
     .action(async (opts: { config: string; httpAddr?: string }) => {
       const loaded = loadOrExit(opts.config);
       if (!loaded) return;
+      if (opts.httpAddr !== undefined && !validAddr(opts.httpAddr)) return;
       const log = createLogger(loaded.config.log.level);
-      await runUntilSignal(loaded, log);
+      await runUntilSignal(loaded, log, opts.httpAddr);
     });
+}
+
+const FINAL_METRICS_PUSH_MS = 2000;
+
+function validAddr(addr: string): boolean {
+  try {
+    parseAddr(addr);
+    return true;
+  } catch (err) {
+    process.stderr.write(`auditrelay: --http-addr: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+    return false;
+  }
 }
 
 export function loadOrExit(file: string): LoadedConfig | undefined {
@@ -32,7 +48,7 @@ export function loadOrExit(file: string): LoadedConfig | undefined {
 }
 
 /** Starts the daemon and stops it cleanly on SIGTERM/SIGINT within the configured deadline. */
-export async function runUntilSignal(loaded: LoadedConfig, log: Logger): Promise<void> {
+export async function runUntilSignal(loaded: LoadedConfig, log: Logger, httpAddr?: string): Promise<void> {
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
     daemon = await startDaemon(loaded.config, log);
@@ -45,13 +61,18 @@ export async function runUntilSignal(loaded: LoadedConfig, log: Logger): Promise
     }
     throw err;
   }
+  const telemetry = await startDaemonTelemetry(loaded.config, daemon, log, httpAddr);
   const stopped = new Promise<void>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
       log.info({ signal, deadline: loaded.config.shutdownTimeout }, 'stopping: no new fetches; finishing in-flight deliveries');
-      void daemon.stop(loaded.config.shutdownTimeout).then((clean) => {
+      const deadline = Date.now() + loaded.config.shutdownTimeout;
+      void daemon.stop(loaded.config.shutdownTimeout).then(async (clean) => {
+        // The last metrics push gets what is left of the deadline, but never holds the exit long:
+        // an unreachable metrics endpoint must not delay a restart.
+        await telemetry.close(Math.min(FINAL_METRICS_PUSH_MS, Math.max(0, deadline - Date.now())));
         log.info({ clean }, clean ? 'stopped cleanly' : 'stopped at the deadline; undelivered work resumes from the last checkpoint');
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);

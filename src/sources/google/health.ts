@@ -11,8 +11,8 @@ export function googleHealth(state: CursorsDoc): StreamHealth {
 }
 
 /** The stored document of a Google stream, for `auditrelay status` (pages are not kept, so nothing is pending). */
-export function googleStoredView(doc: unknown): { health: StreamHealth; pendingTimes: number[] } {
+export function googleStoredView(doc: unknown): { health: StreamHealth; pending: { at: number }[] } {
   const cursors = (doc as Partial<CursorsDoc> | undefined)?.cursors;
   const valid = Array.isArray(cursors) && cursors.every((c) => typeof c === 'number');
-  return { health: valid ? googleHealth({ cursors }) : {}, pendingTimes: [] };
+  return { health: valid ? googleHealth({ cursors }) : {}, pending: [] };
 }

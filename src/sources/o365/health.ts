@@ -15,7 +15,7 @@ export function o365Health(state: O365StreamState, subscribed?: boolean): Stream
 }
 
 /** The stored document of an Office 365 stream, for `auditrelay status`: health and when each pending blob was created. */
-export function o365StoredView(doc: unknown): { health: StreamHealth; pendingTimes: number[] } {
+export function o365StoredView(doc: unknown): { health: StreamHealth; pending: { at: number; expires: number }[] } {
   const state = restoreState(doc);
-  return { health: o365Health(state), pendingTimes: state.pending.map((b) => b.created) };
+  return { health: o365Health(state), pending: state.pending.map((b) => ({ at: b.created, expires: b.expires })) };
 }
