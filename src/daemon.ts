@@ -12,6 +12,7 @@ import type { StateStore } from './state/store.ts';
 import { ExportWatch } from './telemetry/export-watch.ts';
 import type { Logger } from './telemetry/log.ts';
 import { exportMetrics } from './telemetry/metrics.ts';
+import { createGoogleSource } from './sources/google/index.ts';
 import { createO365Source } from './sources/o365/index.ts';
 
 /** Everything a running daemon is made of; `run`, `demo` and tests build it the same way. */
@@ -29,6 +30,7 @@ export function createSources(config: Config): Source[] {
   const sources: Source[] = [];
   const siem = config.export.siem;
   if (config.sources.o365.length > 0) sources.push(createO365Source(config.sources.o365, siem));
+  if (config.sources.google.length > 0) sources.push(createGoogleSource(config.sources.google, { siem }));
   return sources;
 }
 

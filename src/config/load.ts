@@ -56,7 +56,13 @@ export function parseConfigText(text: string, file: string, baseDir: string, env
   const result = configSchema.safeParse(substituted);
   if (!result.success) throw new ConfigError(file, result.error.issues.map(issueToProblem));
   const config = result.data;
-  config.state.path = isAbsolute(config.state.path) ? config.state.path : resolve(baseDir, config.state.path);
+  // Relative paths in the file mean "next to the config file", wherever the daemon was started.
+  const fromConfigDir = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  config.state.path = fromConfigDir(config.state.path);
+  for (const customer of config.sources.google) {
+    if (customer.credentials.keyFile) customer.credentials.keyFile = fromConfigDir(customer.credentials.keyFile);
+  }
+  if (config.export.deadLetterFile) config.export.deadLetterFile = fromConfigDir(config.export.deadLetterFile);
   return config;
 }
 

@@ -23,7 +23,7 @@ describe('Office 365 end to end: emulator → daemon (msal-node, undici) → OTL
       await waitFor(() => caughtUp(world!), 60_000, progress(world));
       // Office 365 repeats records across blobs by design; without crashes the daemon drops the repeats it saw.
       expect(duplicateCount(world.sink.uids())).toBe(0);
-      const rec = world.sink.records[0]!;
+      const rec = world.sink.records.find((r) => String(r.resource['auditrelay.source'] ?? r.eventName).includes('o365'))!;
       const body = rec.body as Record<string, unknown>;
       expect(rec.attributes['log.record.uid']).toBe(body['Id']);
       expect(Number(rec.timeUnixNano / 1_000_000n)).toBe(Date.parse(`${String(body['CreationTime'])}Z`));
