@@ -10,7 +10,7 @@ export type Logger = pino.Logger;
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
 export function createLogger(level: LogLevel = 'info', destination: NodeJS.WritableStream = process.stderr): Logger {
-  return pino(
+  const logger = pino(
     {
       level,
       base: { service: 'auditrelay' },
@@ -30,6 +30,15 @@ export function createLogger(level: LogLevel = 'info', destination: NodeJS.Writa
     },
     pino.destination({ dest: destinationFd(destination), sync: true }),
   );
+  // Child bindings (`log.child({...})`) skip `formatters.log`, and pino resets `formatters.bindings`
+  // for children: scrub them here. Children inherit from this instance, so theirs are scrubbed too.
+  type ChildFn = (this: unknown, bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => unknown;
+  const child = logger.child as unknown as ChildFn;
+  const scrubbed: ChildFn = function (this: unknown, bindings, options) {
+    return child.call(this, redactValue(bindings) as pino.Bindings, options);
+  };
+  logger.child = scrubbed as unknown as typeof logger.child;
+  return logger;
 }
 
 function destinationFd(stream: NodeJS.WritableStream): number {

@@ -39,6 +39,9 @@ export function redactValue(value: unknown, depth = 0): unknown {
     const out: Record<string, unknown> = { type: value.name, message: redactText(value.message) };
     if (value.stack) out['stack'] = redactText(value.stack);
     for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) ? REDACTED : redactValue(v, depth + 1);
+    // `cause` (undici, pg, our own wrappers) and AggregateError's `errors` are not enumerable: keep them, scrubbed.
+    if (value.cause !== undefined) out['cause'] = redactValue(value.cause, depth + 1);
+    if (value instanceof AggregateError) out['errors'] = redactValue(value.errors, depth + 1);
     return out;
   }
   if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
