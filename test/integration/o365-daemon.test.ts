@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileStateStore } from '../../src/state/file-store.ts';
 import { restoreState } from '../../src/sources/o365/ledger.ts';
-import { daemonConfig, duplicateCount, exited, missing, spawnDaemon, startInProcess, startWorld, waitFor, type World } from '../support/harness.ts';
+import { daemonConfig, duplicateCount, exited, spawnDaemon, startInProcess, startWorld, waitFor, waitForTruth, type World } from '../support/harness.ts';
 
 let world: World | undefined;
 afterEach(async () => {
@@ -9,18 +9,13 @@ afterEach(async () => {
   world = undefined;
 });
 
-const caughtUp = (w: World) => {
-  const truth = w.emulators.truth();
-  return truth.length > 0 && missing(truth, w.sink.uids()).length === 0;
-};
-const progress = (w: World) => () => `${missing(w.emulators.truth(), w.sink.uids()).length} of ${w.emulators.truth().length} truth records missing; sink has ${w.sink.uids().length}`;
 
 describe('Office 365 end to end: emulator → daemon (msal-node, undici) → OTLP', () => {
   it('starts the subscriptions, follows pagination, and delivers every record with its uid and raw body', async () => {
     world = await startWorld({ o365: { backlog: '3h', backlogRecords: 1500, blobInterval: '500ms', pageSize: 3 } });
     const daemon = await startInProcess(daemonConfig(world, (c) => (c.sources.o365[0]!.pollInterval = 500)));
     try {
-      await waitFor(() => caughtUp(world!), 60_000, progress(world));
+      await waitForTruth(world, 60_000);
       // Office 365 repeats records across blobs by design; without crashes the daemon drops the repeats it saw.
       expect(duplicateCount(world.sink.uids())).toBe(0);
       const rec = world.sink.records.find((r) => String(r.resource['auditrelay.source'] ?? r.eventName).includes('o365'))!;
@@ -37,11 +32,10 @@ describe('Office 365 end to end: emulator → daemon (msal-node, undici) → OTL
     world = await startWorld({ faults: true, o365: { backlog: '2h', backlogRecords: 1000, blobInterval: '500ms' } });
     const daemon = await startInProcess(daemonConfig(world, (c) => (c.sources.o365[0]!.pollInterval = 500)));
     try {
-      await waitFor(() => caughtUp(world!), 120_000, progress(world));
+      await waitForTruth(world, 100_000);
     } finally {
       await daemon.stop(10_000);
     }
-    expect(missing(world.emulators.truth(), world.sink.uids())).toEqual([]);
   });
 
   it('holds everything while the OTLP endpoint is down and advances no cursor until it is back', async () => {
@@ -60,7 +54,7 @@ describe('Office 365 end to end: emulator → daemon (msal-node, undici) → OTL
     world.sink.setMode({ kind: 'ok' });
     const again = await startInProcess(config);
     try {
-      await waitFor(() => caughtUp(world!), 60_000, progress(world));
+      await waitForTruth(world, 60_000);
     } finally {
       await again.stop(5_000);
     }
@@ -81,15 +75,15 @@ describe('Office 365 end to end: emulator → daemon (msal-node, undici) → OTL
     }
     const last = spawnDaemon(world);
     try {
-      await waitFor(() => caughtUp(world!), 90_000, progress(world));
+      await waitForTruth(world, 90_000);
     } finally {
       last.kill('SIGTERM');
       expect(await exited(last)).toBe(0);
     }
     const received = world.sink.uids();
-    expect(missing(world.emulators.truth(), received)).toEqual([]);
-    // Duplicates only around the kill points: bounded by what can be in flight per kill.
+    // Duplicates only around the kill points: at most the blobs in flight at each kill can be sent
+    // again (fetch slots × the largest blob), plus records of pages re-read after a kill.
     expect(kills).toBe(5);
-    expect(duplicateCount(received)).toBeLessThan(received.length);
+    expect(duplicateCount(received)).toBeLessThan(kills * 16 * 5000);
   });
 });

@@ -72,6 +72,20 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   throw new Error(`timed out: ${describe()}`);
 }
 
+/**
+ * Waits until every record the emulators had made available when this was called has reached the
+ * sink. (They keep producing, so "nothing missing right now" would chase a moving target.)
+ */
+export async function waitForTruth(world: World, timeoutMs: number): Promise<string[]> {
+  const snapshot = world.emulators.truth();
+  await waitFor(
+    () => snapshot.length > 0 && missing(snapshot, world.sink.uids()).length === 0,
+    timeoutMs,
+    () => `${missing(snapshot, world.sink.uids()).length} of ${snapshot.length} records made available are not in the sink`,
+  );
+  return snapshot;
+}
+
 /** Truth uids that the sink has not received. */
 export function missing(truth: string[], received: string[]): string[] {
   const got = new Set(received);
