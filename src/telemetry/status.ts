@@ -154,10 +154,10 @@ export function formatStatus(report: StatusReport): string {
     lines.push(`  ${summary.join('   ')}`);
     if (s.error) lines.push(`  state unreadable: ${s.error}`);
     if (s.hours.length > 0) {
-      const header = ['hour (UTC)   ', ...COLUMNS.map(([, title]) => title.padStart(9)), '  flags'].join('');
+      const header = ['hour (UTC)   ', ...COLUMNS.map(([, title]) => title.padStart(10)), '  flags'].join('');
       lines.push(`  ${header}`);
       for (const h of s.hours) {
-        const cells = COLUMNS.map(([key]) => String(h[key]).padStart(9)).join('');
+        const cells = COLUMNS.map(([key]) => String(h[key]).padStart(10)).join('');
         lines.push(`  ${`${h.hour}Z`.padEnd(13)}${cells}  ${h.flags.join(', ')}`.trimEnd());
       }
     } else {
