@@ -1,4 +1,5 @@
-import './reflect-metadata.ts'; // must run before @peculiar/x509 loads tsyringe
+// tsyringe (inside @peculiar/x509) needs the Reflect metadata API: load the standard polyfill first.
+import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
