@@ -55,6 +55,8 @@ export class Runner {
   readonly #budgets = new BudgetRegistry();
   readonly #slots: PQueue;
   readonly #abort = new AbortController();
+  /** Aborts deliveries still running when a stop reaches its deadline (a stop alone lets them finish). */
+  readonly #flushDeadline = new AbortController();
   readonly #status = new Map<string, StreamStatus>();
   /** Per stream: its completeness ledger, and the stream itself for `health()` (once it ran here). */
   readonly #progress = new Map<string, CompletenessRecorder>();
@@ -149,6 +151,7 @@ export class Runner {
     const timedOut = sleep(deadlineMs, deadline.signal).then(() => false);
     const finished = await Promise.race([all, timedOut]);
     deadline.abort();
+    if (!finished) this.#flushDeadline.abort();
     await Promise.all([...this.#progress.values()].map((p) => p.persist()));
     // Hands leases back so other replicas take the streams over now rather than after the TTL.
     await this.#coordinator.stop();
@@ -206,6 +209,11 @@ export class Runner {
     const metrics = streamMetrics(stream.id, kind);
     const progress = this.#recorder(stream.id, log);
     this.#ran.set(stream.id, { kind, stream });
+    // A stop ends fetching at once but lets deliveries of what was fetched finish (until the stop's
+    // deadline); losing the stream to another replica ends them at once.
+    const lost = new AbortController();
+    signal.addEventListener('abort', () => !this.signal.aborted && lost.abort(), { once: true });
+    const deliverySignal = AbortSignal.any([lost.signal, this.#flushDeadline.signal]);
     return {
       signal,
       budget: (this.#options.budgets ?? this.#budgets).get(stream.budgetKey, stream.requestsPerMinute),
@@ -221,7 +229,7 @@ export class Runner {
       },
       deliver: async (records: AuditRecord[]) => {
         if (records.length === 0) return { accepted: 0, rejected: 0 };
-        const report = await sink.send(stream.id, stream.resource, records, signal);
+        const report = await sink.send(stream.id, stream.resource, records, deliverySignal);
         status.exported += report.accepted;
         status.rejected += report.rejected;
         metrics.recordsExported(report.accepted);
@@ -230,7 +238,13 @@ export class Runner {
         for (const r of records) metrics.eventLagMs(now - r.timeUnixMs);
         return report;
       },
-      withFetchSlot: (fn) => this.#slots.add(fn, { signal }) as Promise<Awaited<ReturnType<typeof fn>>>,
+      // Not `{ signal }`: p-queue would then free the slot of a running task on abort while the task
+      // still runs (delivering what it fetched). A task that gets its slot after an abort ends at once.
+      withFetchSlot: (fn) =>
+        this.#slots.add(() => {
+          signal.throwIfAborted();
+          return fn();
+        }) as Promise<Awaited<ReturnType<typeof fn>>>,
       setAside: async (reason, raw) => {
         await this.#options.deadLetter.write(stream.id, reason, raw, { setAside: true });
         metrics.recordsSetAside(raw.length);

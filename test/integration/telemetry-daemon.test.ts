@@ -37,7 +37,7 @@ async function world(): Promise<{ emulators: RunningEmulators; sink: OtlpSink; c
   doc.sources.o365[0].pollInterval = '300ms';
   doc.telemetry = { httpAddr: '127.0.0.1:0' };
   doc.log = { level: 'info' };
-  doc.shutdownTimeout = '20s';
+  doc.shutdownTimeout = '5s';
   doc.export = { retryInitial: '100ms', retryMax: '1s' };
   const config = join(dir, 'telemetry.yaml');
   writeFileSync(config, stringify(doc));
@@ -177,6 +177,28 @@ describe('auditrelay run: health, metrics, completeness and shutdown (child proc
     expect(after.stdout).toContain('no gaps, losses, set-aside or at-risk data');
   }, 120_000);
 
+  it('on SIGTERM stops fetching but delivers what it fetched, and checkpoints exactly what the endpoint accepted', async () => {
+    const w = await world();
+    w.sink.setMode({ kind: 'delay', ms: 800 });
+    const daemon = runDaemon(w.config, w.sink.endpoint);
+    await waitFor(() => w.sink.uids().length > 0, () => 'a first export to be answered');
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exit).toBe(0);
+    expect(daemon.logs.some((l) => l['msg'] === 'stopped cleanly')).toBe(true);
+    // Requests in flight at SIGTERM were answered and counted, not cut off: the ledger written at the
+    // last checkpoint holds exactly the records the sink accepted.
+    const store = await FileStateStore.open(w.state);
+    try {
+      let records = 0;
+      for (const id of await store.keys('o365/')) {
+        for (const counts of Object.values(parseCompleteness(await store.get(completenessKey(id))).hours)) records += counts.records;
+      }
+      expect(records).toBe(w.sink.uids().length);
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+
   it('stops within shutdownTimeout on SIGTERM while the endpoint refuses everything, without advancing past undelivered blobs', async () => {
     const w = await world();
     w.sink.setMode({ kind: 'status', status: 503 });
@@ -184,6 +206,8 @@ describe('auditrelay run: health, metrics, completeness and shutdown (child proc
     await waitFor(() => (w.sink.requests.get(503) ?? 0) > 2, () => 'export attempts at the sink');
     daemon.child.kill('SIGTERM');
     expect(await daemon.exit).toBe(0);
+    // Deliveries kept retrying until shutdownTimeout, then the daemon gave up on them and exited.
+    expect(daemon.logs.some((l) => l['msg'] === 'stopped at the deadline; undelivered work resumes from the last checkpoint')).toBe(true);
     const store = await FileStateStore.open(w.state);
     try {
       const streams = (await store.keys('o365/')).filter((k) => !k.startsWith('completeness/'));

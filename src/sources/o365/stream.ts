@@ -251,8 +251,12 @@ class StreamRun {
         await this.#ctx.withFetchSlot(() => this.#processBlob(blob));
       }
     });
-    await Promise.all(workers);
+    // Every worker finishes (on a stop: delivers what it already fetched) before the commit, so a
+    // blob delivered while another's fetch was cut short is still checkpointed.
+    const results = await Promise.allSettled(workers);
     await this.#committer.flush();
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   async #processBlob(blob: BlobEntry): Promise<void> {
