@@ -1,7 +1,6 @@
 import { StreamConfigError } from '../core/source.ts';
 import { formatDuration } from '../core/time.ts';
 import type { StateStore } from '../state/store.ts';
-import { TokenProvider } from '../sources/o365/auth.ts';
 import { listContentPage, nextPageUri, parseContentPage } from '../sources/o365/client/list-content.ts';
 import { listNotifications, parseNotifications } from '../sources/o365/client/list-notifications.ts';
 import { listSubscriptions, parseSubscriptions, type SubscriptionInfo } from '../sources/o365/client/list-subscriptions.ts';
@@ -9,9 +8,9 @@ import { startSubscription } from '../sources/o365/client/start-subscription.ts'
 import { feedUrl, type TenantClient } from '../sources/o365/client/tenant-client.ts';
 import { type ContentType, type O365TenantConfig, resolvedUrls } from '../sources/o365/config.ts';
 import { type ApiVerdict, classifyApiResponse, serverTime } from '../sources/o365/errors.ts';
-import { createDispatcher, type RawResponse } from '../sources/o365/http.ts';
+import type { RawResponse } from '../sources/o365/http.ts';
 import { restoreState } from '../sources/o365/ledger.ts';
-import { TenantThrottle } from '../sources/o365/api-call.ts';
+import { createTenantClient } from '../sources/o365/tenant.ts';
 import { subscriptionAction } from '../sources/o365/subscriptions.ts';
 import { type Finding, finding, skipped } from './report.ts';
 
@@ -359,15 +358,8 @@ function streamKey(tenantId: string, ct: ContentType): string {
 export async function probeO365(tenant: O365TenantConfig, options: O365ProbeOptions): Promise<O365Probe> {
   const now = options.now ?? Date.now;
   const urls = resolvedUrls(tenant);
-  const dispatcher = createDispatcher(tenant.tls);
-  const client: TenantClient = {
-    tenantId: tenant.tenantId,
-    apiUrl: urls.apiUrl,
-    publisherIdentifier: tenant.publisherIdentifier ?? tenant.tenantId,
-    dispatcher,
-    tokens: new TokenProvider(tenant, urls, dispatcher),
-    throttle: new TenantThrottle(),
-  };
+  const client = createTenantClient(tenant);
+  const dispatcher = client.dispatcher;
   const probe: O365Probe = {
     target: `o365:${tenant.name ?? tenant.tenantId}`,
     tenantId: tenant.tenantId,
