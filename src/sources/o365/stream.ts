@@ -33,8 +33,12 @@ import { planListing, type Window } from './windows.ts';
 
 type CallResult = Awaited<ReturnType<typeof callApi>>;
 
-/** Record ids remembered per stream to drop Office 365's by-design repeats across blobs. */
-const RECENT_IDS_PER_STREAM = 200_000;
+/**
+ * Record ids remembered per stream to drop Office 365's by-design repeats across blobs. Repeats sit
+ * in blobs close in time, so a short memory catches most; about 1 MB per stream keeps hundreds of
+ * tenants on one replica affordable. Anything it misses still carries its stable uid.
+ */
+const RECENT_IDS_PER_STREAM = 10_000;
 /** Listing is a higher priority than blob GETs: without it nothing new is found. */
 const LIST_PRIORITY = 1;
 
