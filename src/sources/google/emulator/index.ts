@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { handleControl } from '../../../emulator/control.ts';
 import { sendJson, startHttpsServer } from '../../../emulator/https.ts';
 import type { EmulatorContext, SourceEmulator } from '../../../emulator/source.ts';
-import { parseDuration } from '../../../core/time.ts';
+import { parseDuration, sleep } from '../../../core/time.ts';
 import { Random } from '../../o365/emulator/random.ts';
 import { REPORTS_SCOPE } from '../config.ts';
 import { ActivityStore } from './activities.ts';
@@ -47,6 +47,10 @@ export interface GoogleEmulatorOptions {
   /** Server clock offset. Default 0, or -2 h under the clock-skew stage. */
   clockSkew?: string | number;
   port?: number;
+  /** Fixed delay before every answer (API latency, e.g. 150 for the benchmark). Default 0. */
+  latencyMs?: number;
+  /** Called on every Reports API call (not token calls), with its path (benchmark counting). */
+  onApiCall?: (path: string) => void;
 }
 
 export interface GoogleEmulator extends SourceEmulator {
@@ -152,7 +156,7 @@ export async function startGoogleEmulator(context: EmulatorContext, options: Goo
     random: new Random(`${seed}:google:faults`),
     pageSize: options.pageSize ?? 40,
     recent: new Map(),
-    stats: { requests: 0, faults: { quota403: 0, quota429: 0, unavailable503: 0, repeatedToken: 0, emptyPage: 0, quotaPerMinute: 0 } },
+    stats: { requests: 0, faults: { ...(Object.fromEntries(GOOGLE_FAULT_KINDS.map((k) => [k, 0])) as Record<GoogleFaultKind, number>), quotaPerMinute: 0 } },
   };
 
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -167,7 +171,9 @@ export async function startGoogleEmulator(context: EmulatorContext, options: Goo
         },
       });
     }
+    if (options.latencyMs) await sleep(options.latencyMs);
     if (url.pathname === '/token') return handleToken(oauth, req, res);
+    options.onApiCall?.(url.pathname);
     if (handleReports(state, req, res, url)) return;
     sendJson(res, 404, { error: { code: 404, message: 'Not Found', errors: [{ message: 'Not Found', domain: 'global', reason: 'notFound' }] } });
   };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { parseDuration } from '../../../core/time.ts';
+import { parseDuration, sleep } from '../../../core/time.ts';
 import { handleControl } from '../../../emulator/control.ts';
 import { sendJson, startHttpsServer } from '../../../emulator/https.ts';
 import type { EmulatorContext, SourceEmulator } from '../../../emulator/source.ts';
@@ -66,6 +66,10 @@ export interface O365EmulatorOptions {
   clock?: () => number;
   /** Server clock offset. Default 0, or -2 h under the clock-skew stage. */
   clockSkew?: string | number;
+  /** Fixed delay before every answer (API latency, e.g. 150 for the benchmark). Default 0. */
+  latencyMs?: number;
+  /** Called on every Management Activity API call (not token calls), with the operation path (benchmark counting). */
+  onApiCall?: (path: string) => void;
 }
 
 export interface O365Emulator extends SourceEmulator {
@@ -148,6 +152,8 @@ export async function startO365Emulator(context: EmulatorContext, options: O365E
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://emulator.invalid');
     if (url.pathname === FAULTS_PATH) return handleControl(req, res, { schema: faultUpdateSchema, read: () => faults.settings, apply: (u) => faults.update(u) });
+    if (options.onApiCall && url.pathname.includes('/activity/feed/')) options.onApiCall(url.pathname);
+    if (options.latencyMs) await sleep(options.latencyMs);
     if (await handleActivityApi(deps, req, res, url.pathname, url.searchParams)) return;
     if (await handleEntra(entra, req, res, url.pathname, url.searchParams)) return;
     sendJson(res, 404, { Message: 'No HTTP resource was found that matches the request URI.' });
