@@ -52,13 +52,29 @@ export function createSink(config: Config, log: Logger, deadLetter: DeadLetterFi
   });
 }
 
+/**
+ * Reads every stream's stored state once before anything starts, so a corrupt state file stops the
+ * daemon with its `StateCorruptError` (`auditrelay run` exits 2 naming the file) rather than that
+ * stream restarting against it forever. Nothing is reset: the file is left as it is.
+ */
+export async function checkStoredState(store: StateStore, sources: Source[]): Promise<void> {
+  for (const source of sources) for (const stream of source.streams()) await store.get(stream.id);
+}
+
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
   // The file store (this process runs every stream) or postgres (leases shared with other replicas).
   const { store, coordinator, budgets } = await openState(config.state, log);
+  const sources = createSources(config);
+  try {
+    await checkStoredState(store, sources);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const deadLetter = new DeadLetterFile(config.export.deadLetterFile ?? join(config.state.path, 'dead-letter.ndjson'));
   const exports = new ExportWatch(config.export.mode === 'console' ? undefined : resolveOtlpSettings(config.export).url);
   const sink = createSink(config, log, deadLetter, exports);
-  const runner = new Runner({ sources: createSources(config), store, sink, deadLetter, log, fetchSlots: config.fetchSlots, coordinator, budgets });
+  const runner = new Runner({ sources, store, sink, deadLetter, log, fetchSlots: config.fetchSlots, coordinator, budgets });
   runner.start();
   return {
     runner,

@@ -80,3 +80,25 @@ export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promi
   }
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** How a body behind a 200 can be broken (what proxies, gateways and half-written caches serve). */
+export type BrokenBody = 'malformed' | 'truncated' | 'html';
+
+/**
+ * Answers 200 with `body` broken: `malformed` JSON (a stray token in the middle), `truncated` JSON
+ * (the first half only, with a Content-Length that matches, so the transfer itself looks complete),
+ * or an `html` page of the kind a captive proxy or gateway serves instead of the API's answer.
+ */
+export function sendBroken(res: ServerResponse, body: unknown, kind: BrokenBody): void {
+  const json = JSON.stringify(body);
+  const half = Math.floor(json.length / 2);
+  const text =
+    kind === 'html'
+      ? '<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head><body><h1>Service temporarily unavailable</h1><p>Please try again later.</p></body></html>\n'
+      : kind === 'truncated'
+        ? json.slice(0, half)
+        : `${json.slice(0, half)}}{"broken":,${json.slice(half)}`;
+  const type = kind === 'html' ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8';
+  res.writeHead(200, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -28,6 +28,12 @@ export interface ServiceAccountKey {
 export interface GoogleAuth {
   jwt: JWT;
   key: Omit<ServiceAccountKey, 'privateKey'>;
+  /**
+   * Drops the cached access token so the next request signs a new assertion. For a 401: the token
+   * was revoked or expired early on Google's clock, and the library (which caches it until its own
+   * expiry, even with forceRefreshOnFailure) would otherwise send the same dead token every time.
+   */
+  renewToken(): void;
   close(): Promise<void>;
 }
 
@@ -105,5 +111,7 @@ export function createGoogleAuth(customer: GoogleCustomerConfig, baseDir?: strin
   }
   jwt.on('tokens', (tokens) => registerSecret(tokens.access_token));
   const { privateKey: _secret, ...publicPart } = key;
-  return { jwt, key: publicPart, close: () => agent.close() };
+  // What the JWT client starts from: no token, and an expiry in the past, which forces a fresh one.
+  const renewToken = () => jwt.setCredentials({ refresh_token: 'jwt-placeholder', expiry_date: 1 });
+  return { jwt, key: publicPart, renewToken, close: () => agent.close() };
 }

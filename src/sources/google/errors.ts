@@ -26,7 +26,7 @@ export interface ApiFailure {
 
 export type ErrorClass =
   | { kind: 'throttle'; reason: string; retryAfterMs?: number }
-  | { kind: 'retry'; reason: string; retryAfterMs?: number }
+  | { kind: 'retry'; reason: string; retryAfterMs?: number; renewToken?: boolean }
   | { kind: 'config'; message: string; hint: string }
   | { kind: 'abort' };
 
@@ -130,8 +130,8 @@ export function classify(f: ApiFailure, who: Identity, now: number): ErrorClass 
   }
   if (f.status === 408 || f.status >= 500) return { kind: 'retry', reason: `HTTP ${f.status}`, retryAfterMs };
   if (f.status === 401) {
-    // An expired or revoked access token: the library fetches a new one on the next attempt.
-    return { kind: 'retry', reason: 'HTTP 401' };
+    // An expired or revoked access token: the caller drops it so the next attempt gets a new one.
+    return { kind: 'retry', reason: 'HTTP 401', renewToken: true };
   }
   if (f.status === 403 && (reasons.includes('accessnotconfigured') || reasons.includes('service_disabled') || /has not been used|is disabled/.test(text))) {
     return {

@@ -70,6 +70,7 @@ function customerHandle(customer: GoogleCustomerConfig, baseDir: string | undefi
         clientEmail: auth.key.clientEmail,
         clientId: auth.key.clientId,
         list: (query, signal) => listActivities(client, query, signal),
+        renewToken: () => auth.renewToken(),
       };
       return api;
     },

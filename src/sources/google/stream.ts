@@ -44,6 +44,8 @@ export interface GoogleStreamState {
 /** Everything a stream needs that is shared by the customer's applications (one client, one key). */
 export interface CustomerApi {
   list(query: ListActivitiesQuery, signal: AbortSignal): Promise<ActivitiesPage>;
+  /** Drops the cached access token (after a 401), so the next call gets a new one. */
+  renewToken?(): void;
   clientEmail: string;
   clientId: string;
 }
@@ -256,6 +258,7 @@ class StreamRun {
           ctx.log.warn({ reason: verdict.reason, holdFor: formatDuration(hold) }, 'quota exceeded: holding the project budget');
           continue;
         }
+        if (verdict.renewToken) this.#api.renewToken?.();
         if (attempt >= MAX_RETRIES) throw new Error(`activities.list failed ${attempt + 1} times, last: ${verdict.reason}`);
         const delay = Math.max(verdict.retryAfterMs ?? 0, backoffDelay(RETRY_BACKOFF, attempt));
         ctx.log.warn({ reason: verdict.reason, retryIn: formatDuration(delay) }, 'activities.list failed; retrying');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson } from '../../../emulator/https.ts';
+import { type BrokenBody, sendBroken, sendJson } from '../../../emulator/https.ts';
 import type { Random } from '../../o365/emulator/random.ts';
 import { APPLICATIONS, GMAIL_MAX_WINDOW_MS, RETENTION_MS } from '../config.ts';
 import type { ActivityStore } from './activities.ts';
@@ -15,7 +15,19 @@ import type { OAuthState } from './oauth.ts';
  * still carry a token, and a per-project queries-per-minute quota.
  */
 
-export const GOOGLE_FAULT_KINDS = ['quota403', 'quota429', 'unavailable503', 'repeatedToken', 'emptyPage'] as const;
+export const GOOGLE_FAULT_KINDS = [
+  'quota403',
+  'quota429',
+  'unavailable503',
+  'repeatedToken',
+  'emptyPage',
+  // 200 with the page's JSON broken (a stray token; the first half only) or an HTML page instead.
+  'malformedJson200',
+  'truncatedJson200',
+  'html200',
+  // The access token expires (is revoked) on the server before the expiry it was issued with: 401.
+  'tokenExpired401',
+] as const;
 export type GoogleFaultKind = (typeof GOOGLE_FAULT_KINDS)[number];
 
 export interface GoogleFaults {
@@ -30,6 +42,10 @@ export const REALISTIC_GOOGLE_RATES: Record<GoogleFaultKind, number> = {
   unavailable503: 0.01,
   repeatedToken: 0.02,
   emptyPage: 0.02,
+  malformedJson200: 0.005,
+  truncatedJson200: 0.005,
+  html200: 0.005,
+  tokenExpired401: 0.005,
 };
 
 export interface ReportsState {
@@ -92,6 +108,10 @@ function serve(state: ReportsState, req: IncomingMessage, res: ServerResponse, u
     return quota403(res, 'rateLimitExceeded');
   }
   const fault = drawFault(state);
+  if (fault === 'tokenExpired401') {
+    token.expiresAt = now;
+    return apiError(res, 401, 'Request had invalid authentication credentials. Expected OAuth 2 access token.', 'authError', { status: 'UNAUTHENTICATED' });
+  }
   if (fault === 'quota403') return quota403(res, state.random.pick(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded']));
   if (fault === 'quota429') return apiError(res, 429, 'Resource has been exhausted (e.g. check quota).', 'rateLimitExceeded', { status: 'RESOURCE_EXHAUSTED' });
   if (fault === 'unavailable503') return apiError(res, 503, 'The service is currently unavailable.', 'backendError', { status: 'UNAVAILABLE' });
@@ -142,8 +162,15 @@ function serve(state: ReportsState, req: IncomingMessage, res: ServerResponse, u
   const page = matching.slice(offset, offset + size);
   const body: Record<string, unknown> = { kind: 'admin#reports#activities', etag: `"${queryKey.slice(0, 8)}"`, items: page.map((a) => a.body) };
   if (offset + size < matching.length) body['nextPageToken'] = encodeToken({ q: queryKey, at: snapshot, off: offset + size });
+  const broken = BROKEN[fault ?? ''];
+  if (broken) {
+    sendBroken(res, body, broken);
+    return true;
+  }
   return reply(res, 200, body);
 }
+
+const BROKEN: Partial<Record<string, BrokenBody>> = { malformedJson200: 'malformed', truncatedJson200: 'truncated', html200: 'html' };
 
 function quota403(res: ServerResponse, reason: string): true {
   return apiError(res, 403, "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service 'admin.googleapis.com'.", reason, {

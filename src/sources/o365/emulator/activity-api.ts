@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sleep } from '../../../core/time.ts';
-import { readBody, sendJson } from '../../../emulator/https.ts';
+import { type BrokenBody, readBody, sendBroken, sendJson } from '../../../emulator/https.ts';
 import { CONTENT_TYPES, type ContentType } from '../config.ts';
 import { type BlobDescriptor, CONTENT_ID_SHAPE, type ContentCatalogue } from './catalogue.ts';
 import type { TokenStore } from './entra.ts';
@@ -47,6 +47,8 @@ interface Call {
   publisherId: string;
   /** For blob GETs: the content id from the path. */
   contentId?: string;
+  /** For blob GETs: an injected fault that breaks the body behind the 200. */
+  brokenBody?: BrokenBody;
 }
 
 const FEED = /^\/api\/v1\.0\/([^/]+)\/activity\/feed\/(.+)$/i;
@@ -92,6 +94,7 @@ export async function handleActivityApi(deps: ActivityApiDeps, req: IncomingMess
     if (deps.auditOff) throw apiErrors.tenantMissing(urlTenant);
     const throttled = deps.pools.take(publisherId, operation.name, deps.clock());
     if (throttled) throw throttled;
+    if (fault.brokenBody) call.brokenBody = fault.brokenBody;
     await operation.run(deps, call);
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
@@ -232,7 +235,8 @@ function getBlob(deps: ActivityApiDeps, call: Call): void {
   const now = deps.clock();
   if (!blob || blob.visibleMs > now) throw apiErrors.contentMissing(id);
   if (blob.expiresMs <= now) throw apiErrors.contentExpired(id);
-  sendJson(call.res, 200, deps.catalogue.records(blob));
+  if (call.brokenBody) sendBroken(call.res, deps.catalogue.records(blob), call.brokenBody);
+  else sendJson(call.res, 200, deps.catalogue.records(blob));
 }
 
 const LANGUAGE_TAG = /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { BrokenBody } from '../../../emulator/https.ts';
 import { ApiError, apiErrors } from './errors.ts';
 import { Random } from './random.ts';
 
@@ -17,6 +18,10 @@ export const FAULT_KINDS = [
   'unavailable503', // 503: backend down
   'timeout408', // 408: backend timeout
   'slow', // the answer comes `slowMs` late
+  // Blob GETs only (a share of those): 200 with a broken body, as gateways and proxies serve them.
+  'malformedBlob200', // JSON with a stray token in the middle
+  'truncatedBlob200', // the first half of the JSON array
+  'htmlBlob200', // an HTML error page
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -35,6 +40,9 @@ export const REALISTIC_RATES: Record<FaultKind, number> = {
   unavailable503: 0.01,
   timeout408: 0.005,
   slow: 0.02,
+  malformedBlob200: 0.005,
+  truncatedBlob200: 0.005,
+  htmlBlob200: 0.005,
 };
 
 const rate = z.number().min(0).max(1);
@@ -65,6 +73,8 @@ export interface FaultDecision {
   error?: ApiError;
   /** The 401 is answered by the auth layer, in its own shape. */
   expireToken: boolean;
+  /** Blob GETs: answer 200 with the records' JSON broken this way. */
+  brokenBody?: BrokenBody;
 }
 
 export class FaultInjector {
@@ -98,6 +108,11 @@ export class FaultInjector {
     if (hit('internal500')) return { delayMs, error: apiErrors.internal(), expireToken: false };
     if (hit('unavailable503')) return { delayMs, error: new ApiError(503, 'AF50005', 'An internal error occurred. Retry the request.'), expireToken: false };
     if (hit('timeout408')) return { delayMs, error: new ApiError(408, 'AF50006', 'An internal error occurred. Retry the request.'), expireToken: false };
+    if (method === 'GetBlob') {
+      if (hit('malformedBlob200')) return { delayMs, expireToken: false, brokenBody: 'malformed' };
+      if (hit('truncatedBlob200')) return { delayMs, expireToken: false, brokenBody: 'truncated' };
+      if (hit('htmlBlob200')) return { delayMs, expireToken: false, brokenBody: 'html' };
+    }
     return { delayMs, expireToken: false };
   }
 }
