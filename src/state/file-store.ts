@@ -112,12 +112,19 @@ export class FileStateStore implements StateStore {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const handle = await open(lockPath, 'wx', 0o600);
-        await handle.writeFile(String(process.pid));
-        await handle.close();
+        try {
+          await handle.writeFile(String(process.pid));
+        } finally {
+          await handle.close();
+        }
         this.#lockPath = lockPath;
         return;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+          // E.g. the disk is full: say which folder, and leave no half-written lock behind.
+          await rm(lockPath, { force: true }).catch(() => undefined);
+          throw new Error(`could not take the lock on state folder ${this.#dir}: ${(err as Error).message}`, { cause: err });
+        }
         const holder = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
         if (holder && holder !== process.pid && isAlive(holder)) {
           throw new StateLockedError(

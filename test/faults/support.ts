@@ -1,9 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { afterEach, expect } from 'vitest';
 import { parse, stringify } from 'yaml';
+import type { StartEmulatorsOptions } from '../../src/emulator/index.ts';
 import { type OtlpSink, startOtlpSink } from '../support/otlp-sink.ts';
-import { duplicateCount, exited, missing, spawnDaemon, type World } from '../support/harness.ts';
+import { duplicateCount, exited, missing, spawnDaemon, startWorld, type World } from '../support/harness.ts';
 
 /**
  * What every fault scenario is made of: the daemon as a child process (`auditrelay run`, so its
@@ -130,16 +132,21 @@ export class DaemonRun {
     return exited(this.child);
   }
 
-  /** SIGTERM, then the exit code (SIGKILL after `graceMs` if it hangs, which the caller sees as null). */
-  async stop(graceMs = 20_000): Promise<number | null> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
-    this.kill('SIGTERM');
-    const timer = setTimeout(() => this.kill('SIGKILL'), graceMs);
+  /** The exit code if it exits within `ms`; otherwise SIGKILL and null. */
+  async exitedWithin(ms: number): Promise<number | null> {
+    const timer = setTimeout(() => this.kill('SIGKILL'), ms);
     try {
       return await this.exited();
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** SIGTERM, then the exit code (SIGKILL after `graceMs` if it hangs, which the caller sees as null). */
+  async stop(graceMs = 20_000): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    this.kill('SIGTERM');
+    return this.exitedWithin(graceMs);
   }
 }
 
@@ -236,3 +243,56 @@ export function seededRandom(seed: number): () => number {
 
 /** The Office 365 stream state files of a state folder (`o365%2F<tenant>%2F<contentType>.state`). */
 export const O365_STATE_FILE = /^o365%2F.+\.state$/;
+
+/** A scenario's world (emulators, sink, config), RSS monitor and received records. */
+export interface Scene {
+  world: World;
+  rss: RssMonitor;
+  received: Received;
+}
+
+/**
+ * Registers the clean-up of each test's scene and returns the function that builds one: emulators
+ * and sink, the config edited for fault scenarios, an RSS monitor. Daemons are started by the test.
+ */
+export function useScenes(): (options: Partial<StartEmulatorsOptions>, config?: ScenarioConfig) => Promise<Scene> {
+  let open: Scene | undefined;
+  afterEach(async () => {
+    open?.rss.stop();
+    await open?.world.close();
+    open = undefined;
+  });
+  return async (options, config) => {
+    const world = await startWorld(options);
+    scenarioConfig(world, config);
+    open = { world, rss: new RssMonitor(), received: new Received(world) };
+    return open;
+  };
+}
+
+export interface Outcome {
+  figures: Figures;
+  /** Truth uids still missing when the wait ended. */
+  left: string[];
+  /** The daemon's exit code after SIGTERM. */
+  code: number | null;
+}
+
+/**
+ * The end of most scenarios: takes the truth now, waits (bounded) for all of it at the sink, stops
+ * the daemon, prints the figures (`extra` is read after the stop, so it may count log lines).
+ */
+export async function finish(scene: Scene, run: DaemonRun, scenario: string, timeoutMs: number, extra: () => Record<string, unknown> = () => ({})): Promise<Outcome> {
+  const truth = scene.world.emulators.truth();
+  const left = await settle(truth, () => scene.received.uids(), timeoutMs);
+  const code = await run.stop();
+  const figures = report(scenario, truth, scene.received.uids(), scene.rss, extra());
+  return { figures, left, code };
+}
+
+/** Every record arrived and the daemon stopped cleanly. */
+export function expectNothingLost(outcome: Outcome): void {
+  expect(outcome.left.length).toBe(0);
+  expect(outcome.figures.lost).toBe(0);
+  expect(outcome.code).toBe(0);
+}
