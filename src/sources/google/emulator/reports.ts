@@ -12,7 +12,8 @@ import type { OAuthState } from './oauth.ts';
  * times within the 180-day retention, gmail's both-times and 30-day rules, maxResults, and page
  * tokens valid only for their own query (a page set is a snapshot taken at its first page).
  * Faults: quota 403s (three reasons), 429, 503, a repeated token with no items, empty pages that
- * still carry a token, and a per-project queries-per-minute quota.
+ * still carry a token, a per-project queries-per-minute quota, a 200 whose body is malformed or
+ * truncated JSON or an HTML page, and a 401 for a token revoked before its announced expiry.
  */
 
 export const GOOGLE_FAULT_KINDS = [
