@@ -15,6 +15,7 @@
  *   drain_min_s         the least the budget allows: API calls needed / budget × 60 for the busiest
  *                       tenant, or, with latency, calls × latency / concurrency if that is larger
  *   floor_ratio         records_per_s / the floor (bench/floor.ts: parse+map+encode+gzip, no framework)
+ *   harness_cpu_s       CPU seconds of this process (emulators + sink) during the drain: on 2 cores it competes with the daemon
  *
  * Progress goes to stderr. Everything listens on 127.0.0.1 only.
  */
@@ -163,11 +164,17 @@ async function runScenario(s: Scenario, floors: { o365?: FloorResult; google?: F
       telemetry: { httpAddr: '127.0.0.1:0' },
       sources: s.kind === 'o365' ? { o365: entries } : { google: entries },
     };
+    // BENCH_CONFIG: JSON merged over the daemon config's top level and `export` (tuning experiments).
+    const overrides = JSON.parse(process.env['BENCH_CONFIG'] ?? '{}') as Record<string, unknown>;
+    Object.assign(config, overrides, { export: { ...config.export, ...(overrides['export'] as object) } });
     const file = join(dir, 'auditrelay.yaml');
     writeFileSync(file, stringify(config));
     const errors: string[] = [];
     const started = performance.now();
-    child = spawn(process.execPath, [MAIN, 'run', '--config', file], {
+    const harnessCpu = process.cpuUsage();
+    // BENCH_DAEMON_FLAGS: extra node flags for the daemon, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    const flags = (process.env['BENCH_DAEMON_FLAGS'] ?? '').split(' ').filter(Boolean);
+    child = spawn(process.execPath, [...flags, MAIN, 'run', '--config', file], {
       cwd: ROOT,
       env: { ...process.env, NODE_NO_WARNINGS: '1' },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -200,6 +207,7 @@ async function runScenario(s: Scenario, floors: { o365?: FloorResult; google?: F
     }
     const drainS = (performance.now() - started) / 1000;
     const final = procStats(pid) ?? last;
+    const harness = process.cpuUsage(harnessCpu);
     child.kill('SIGTERM');
     await exited;
     child = undefined;
@@ -224,6 +232,7 @@ async function runScenario(s: Scenario, floors: { o365?: FloorResult; google?: F
       max_requests_per_min: Math.max(...calls.map((c) => maxInWindow(c.times, 60_000))),
       budget_per_min: budget,
       api_calls: needed.reduce((a, b) => a + b, 0),
+      harness_cpu_s: round((harness.user + harness.system) / 1e6, 1),
       drain_s: round(drainS, 1),
       drain_min_s: round(drainMinS, 1),
       drain_ratio: round(drainS / drainMinS, 2),
