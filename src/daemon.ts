@@ -12,8 +12,6 @@ import type { StateStore } from './state/store.ts';
 import { ExportWatch } from './telemetry/export-watch.ts';
 import type { Logger } from './telemetry/log.ts';
 import { exportMetrics } from './telemetry/metrics.ts';
-import { createGoogleSource } from './sources/google/index.ts';
-import { createO365Source } from './sources/o365/index.ts';
 
 /** Everything a running daemon is made of; `run`, `demo` and tests build it the same way. */
 export interface Daemon {
@@ -26,11 +24,21 @@ export interface Daemon {
   stop(deadlineMs: number): Promise<boolean>;
 }
 
-export function createSources(config: Config): Source[] {
+/**
+ * The configured sources. Each is loaded only when configured: a source's client libraries (msal-node,
+ * googleapis) cost 20-40 MB of memory each just by being loaded.
+ */
+export async function createSources(config: Config): Promise<Source[]> {
   const sources: Source[] = [];
   const siem = config.export.siem;
-  if (config.sources.o365.length > 0) sources.push(createO365Source(config.sources.o365, siem));
-  if (config.sources.google.length > 0) sources.push(createGoogleSource(config.sources.google, { siem }));
+  if (config.sources.o365.length > 0) {
+    const { createO365Source } = await import('./sources/o365/index.ts');
+    sources.push(createO365Source(config.sources.o365, siem));
+  }
+  if (config.sources.google.length > 0) {
+    const { createGoogleSource } = await import('./sources/google/index.ts');
+    sources.push(createGoogleSource(config.sources.google, { siem }));
+  }
   return sources;
 }
 
@@ -64,7 +72,7 @@ export async function checkStoredState(store: StateStore, sources: Source[]): Pr
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
   // The file store (this process runs every stream) or postgres (leases shared with other replicas).
   const { store, coordinator, budgets } = await openState(config.state, log);
-  const sources = createSources(config);
+  const sources = await createSources(config);
   try {
     await checkStoredState(store, sources);
   } catch (err) {
@@ -74,7 +82,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const deadLetter = new DeadLetterFile(config.export.deadLetterFile ?? join(config.state.path, 'dead-letter.ndjson'));
   const exports = new ExportWatch(config.export.mode === 'console' ? undefined : resolveOtlpSettings(config.export).url);
   const sink = createSink(config, log, deadLetter, exports);
-  const runner = new Runner({ sources, store, sink, deadLetter, log, fetchSlots: config.fetchSlots, coordinator, budgets });
+  const runner = new Runner({ sources, store, sink, deadLetter, log, fetchSlots: config.fetchSlots, batchRecords: config.export.maxBatchRecords, coordinator, budgets });
   runner.start();
   return {
     runner,

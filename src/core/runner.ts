@@ -33,6 +33,8 @@ export interface RunnerOptions {
   log: Logger;
   /** Blobs/pages held in memory at once across all streams. */
   fetchSlots: number;
+  /** Records per delivery for sources that stream their input (export.maxBatchRecords). */
+  batchRecords: number;
   now?: () => number;
   /**
    * Which streams run in this process, and the fence their commits carry. Default: all of them
@@ -216,6 +218,7 @@ export class Runner {
     const deliverySignal = AbortSignal.any([lost.signal, this.#flushDeadline.signal]);
     return {
       signal,
+      deliverySignal,
       budget: (this.#options.budgets ?? this.#budgets).get(stream.budgetKey, stream.requestsPerMinute),
       state: {
         load: () => store.get(stream.id),
@@ -245,6 +248,7 @@ export class Runner {
           signal.throwIfAborted();
           return fn();
         }) as Promise<Awaited<ReturnType<typeof fn>>>,
+      batchRecords: this.#options.batchRecords,
       setAside: async (reason, raw) => {
         await this.#options.deadLetter.write(stream.id, reason, raw, { setAside: true });
         metrics.recordsSetAside(raw.length);

@@ -88,7 +88,14 @@ export interface DeliveryReport {
 }
 
 export interface StreamContext {
+  /** Aborts when the stream must stop starting work (the daemon stops, or the stream moves elsewhere). */
   readonly signal: AbortSignal;
+  /**
+   * Aborts when work already under way must be abandoned: the stop's deadline passed, or the stream
+   * moved to another replica. Between `signal` and this, a source may finish reading and delivering
+   * what it has started (a blob whose body is arriving), so a stop does not leave it half-exported.
+   */
+  readonly deliverySignal: AbortSignal;
   readonly budget: Budget;
   readonly state: StreamState;
   /**
@@ -102,6 +109,12 @@ export interface StreamContext {
    * is requested until its records were delivered: the number of slots bounds memory across all streams.
    */
   withFetchSlot<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * How many records to hand to `deliver` at a time (one export request's worth). A source reading a
+   * large body record by record delivers in batches of this size, so memory stays bounded whatever
+   * the size of a blob or page.
+   */
+  readonly batchRecords: number;
   /**
    * Keeps raw input that cannot be mapped or fetched (a malformed record, a blob that keeps failing)
    * in the dead-letter file with the reason, so nothing is dropped silently.

@@ -70,7 +70,7 @@ describe('fault: the audit APIs', () => {
     // A blob that failed three times waits 45 s for its fourth attempt.
     const outcome = await finish(s, run, 'api-broken-200-bodies', 150_000, () => ({
       fault_s: FAULT_WINDOW_MS / 1000,
-      o365_blob_retries_logged: run.grep(/content blob fetch failed; will retry/).filter((l) => /not JSON|not an array/.test(l)).length,
+      o365_blob_retries_logged: run.grep(/content blob fetch failed; will retry/).filter((l) => /blob body is not a valid JSON array/.test(l)).length,
       google_broken_pages: broken.malformedJson200 + broken.truncatedJson200 + broken.html200,
       google_page_retries_logged: run.grep(/activities\.list failed; retrying/).filter((l) => /not an activities page/.test(l)).length,
     }));
@@ -116,7 +116,7 @@ describe('fault: the audit APIs', () => {
     expect(reported).toBe(true);
     expect(run.grep(/content blob set aside/)[0]).toContain(setAside[0]?.id ?? 'no blob set aside');
     expect(setAside).toHaveLength(1);
-    expect(setAside[0]?.lastError).toMatch(/not JSON/);
+    expect(setAside[0]?.lastError).toMatch(/blob body is not a valid JSON array: not a JSON array \(starts with "<!DOCTYPE html>/);
     expect(setAside[0]?.attempts).toBe(2);
     expect(undelivered).toBe(truth.length);
     expect(code).toBe(0);

@@ -35,7 +35,7 @@ async function runGoogle(config: Config): Promise<{ runner: Runner; stop(): Prom
   const store = await FileStateStore.open(config.state.path);
   const deadLetter = new DeadLetterFile(join(config.state.path, 'dead-letter.ndjson'));
   const sink = createSink(config, log, deadLetter);
-  const runner = new Runner({ sources: [createGoogleSource(config.sources.google, { siem: config.export.siem })], store, sink, deadLetter, log, fetchSlots: 4 });
+  const runner = new Runner({ sources: [createGoogleSource(config.sources.google, { siem: config.export.siem })], store, sink, deadLetter, log, fetchSlots: 4, batchRecords: 1000 });
   runner.start();
   return {
     runner,

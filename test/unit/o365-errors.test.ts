@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyApiResponse, serverTime } from '../../src/sources/o365/errors.ts';
 import { nextPageUri, parseContentPage } from '../../src/sources/o365/client/list-content.ts';
-import { parseBlob } from '../../src/sources/o365/client/fetch-blob.ts';
+import { readBlob } from '../../src/sources/o365/client/fetch-blob.ts';
 import { PageGuard } from '../../src/sources/o365/pagination.ts';
 import { subscriptionAction, START_INTERVAL_MS } from '../../src/sources/o365/subscriptions.ts';
 
@@ -74,11 +74,16 @@ describe('listing pages', () => {
     expect(guard.check('https://a/1')).toMatch(/repeated/);
   });
 
-  it('refuses a blob body that is HTML, truncated or not an array', () => {
-    expect(() => parseBlob('<html>')).toThrow(/not JSON/);
-    expect(() => parseBlob('[{"Id":"a"},')).toThrow(/not JSON/);
-    expect(() => parseBlob('{"Id":"a"}')).toThrow(/not an array/);
-    expect(parseBlob('[{"Id":"a"}]')).toEqual([{ Id: 'a' }]);
+  it('refuses a blob body that is HTML, truncated or not an array', async () => {
+    const read = async (body: string) => {
+      const batches: unknown[][] = [];
+      for await (const b of readBlob({ status: 200, headers: {}, body }, 2)) batches.push(b);
+      return batches;
+    };
+    await expect(read('<html>')).rejects.toThrow(/not a JSON array \(starts with "<html>"\)/);
+    await expect(read('[{"Id":"a"},')).rejects.toThrow(/truncated after 1 complete records/);
+    await expect(read('{"Id":"a"}')).rejects.toThrow(/not a JSON array/);
+    expect(await read('[{"Id":"a"},{"Id":"b"},{"Id":"c"}]')).toEqual([[{ Id: 'a' }, { Id: 'b' }], [{ Id: 'c' }]]);
   });
 });
 

@@ -6,6 +6,11 @@ export interface RawResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /**
+   * Set instead of `body` on a 2xx answer to a request made with `streamBody`: the caller reads it
+   * (and must read or destroy it, or the connection is not reused).
+   */
+  stream?: AsyncIterable<Uint8Array> & { destroy(err?: Error): unknown };
 }
 
 /** One undici connection pool per tenant, trusting the configured CA (e.g. the emulator's) if any. */
@@ -24,9 +29,12 @@ export async function httpRequest(
   dispatcher: Agent,
   method: 'GET' | 'POST',
   url: string,
-  options: { headers?: Record<string, string>; body?: string; signal?: AbortSignal } = {},
+  options: { headers?: Record<string, string>; body?: string; signal?: AbortSignal; streamBody?: boolean } = {},
 ): Promise<RawResponse> {
   const res = await request(url, { method, dispatcher, headers: options.headers, body: options.body, signal: options.signal });
+  if (options.streamBody && res.statusCode >= 200 && res.statusCode < 300) {
+    return { status: res.statusCode, headers: flattenHeaders(res.headers), body: '', stream: res.body };
+  }
   const body = await res.body.text();
   return { status: res.statusCode, headers: flattenHeaders(res.headers), body };
 }

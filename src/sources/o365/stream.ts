@@ -3,9 +3,10 @@ import { RecentIds } from '../../core/recent-ids.ts';
 import type { AuditRecord } from '../../core/record.ts';
 import type { SiemOptions } from '../../core/siem.ts';
 import type { Stream, StreamContext, StreamHealth, StreamState } from '../../core/source.ts';
+import { JsonArrayError } from '../../core/json-array-stream.ts';
 import { formatDuration } from '../../core/time.ts';
 import { type ClockSkew, callApi, TransientApiError } from './api-call.ts';
-import { fetchBlob, parseBlob } from './client/fetch-blob.ts';
+import { fetchBlob, readBlob } from './client/fetch-blob.ts';
 import { firstPageUrl, listContentPage, nextPageUri, parseContentPage } from './client/list-content.ts';
 import { listSubscriptions, parseSubscriptions } from './client/list-subscriptions.ts';
 import { startSubscription } from './client/start-subscription.ts';
@@ -32,6 +33,12 @@ import { subscriptionAction } from './subscriptions.ts';
 import { planListing, type Window } from './windows.ts';
 
 type CallResult = Awaited<ReturnType<typeof callApi>>;
+
+/** The connection broke while a blob's body was being read (reset, body timeout): worth a retry. */
+function isBodyReadError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('UND_ERR_') || code.startsWith('E'));
+}
 
 /**
  * Record ids remembered per stream to drop Office 365's by-design repeats across blobs. Repeats sit
@@ -264,14 +271,30 @@ class StreamRun {
   }
 
   async #processBlob(blob: BlobEntry): Promise<void> {
+    // Until the answer arrives, a stop cancels the GET; once the body is arriving the blob is read and
+    // delivered to its end (within the stop's deadline), so a stop does not leave it half-exported.
+    const request = new AbortController();
+    const cancel = () => request.abort();
+    this.#ctx.signal.addEventListener('abort', cancel, { once: true });
+    this.#ctx.deliverySignal.addEventListener('abort', cancel, { once: true });
+    try {
+      await this.#fetchAndDeliver(blob, request.signal, () => this.#ctx.signal.removeEventListener('abort', cancel));
+    } finally {
+      this.#ctx.signal.removeEventListener('abort', cancel);
+      this.#ctx.deliverySignal.removeEventListener('abort', cancel);
+    }
+  }
+
+  async #fetchAndDeliver(blob: BlobEntry, signal: AbortSignal, answered: () => void): Promise<void> {
     const { client } = this.#deps;
     let outcome: CallResult;
     try {
-      outcome = await this.#call('content/get', (t) => fetchBlob(client, t, blob.uri, this.#ctx.signal));
+      outcome = await this.#call('content/get', (t) => fetchBlob(client, t, blob.uri, signal));
     } catch (err) {
       if (!(err instanceof TransientApiError)) throw err;
       return this.#failed(blob, err.message);
     }
+    answered();
     const { res, verdict } = outcome;
     if (verdict.kind === 'content-gone' && (verdict.code === 'AF20051' || blob.expires <= this.#apiNow())) {
       this.#ctx.log.error({ blob: blob.id, created: new Date(blob.created).toISOString() }, 'DATA LOST: content blob expired before it could be fetched');
@@ -280,15 +303,31 @@ class StreamRun {
       this.#committer.request();
       return;
     }
-    if (verdict.kind !== 'ok') return this.#failed(blob, `${verdict.kind} ${'code' in verdict ? verdict.code : ''}`);
-    let raws: unknown[];
+    if (verdict.kind !== 'ok') {
+      res.stream?.destroy();
+      return this.#failed(blob, `${verdict.kind} ${'code' in verdict ? verdict.code : ''}`);
+    }
+    // Read, map and deliver one export batch at a time: a 5,000-record blob never sits in memory whole.
+    // If the body breaks part-way, what was delivered stays delivered (its uids are remembered, so the
+    // retry skips them while they are recent) and the blob is retried as a whole, then set aside.
     try {
-      raws = parseBlob(res.body);
+      for await (const raws of readBlob(res, this.#ctx.batchRecords)) {
+        const accepted = await this.#deliverBatch(await this.#map(raws, blob));
+        this.#ctx.progress.count('records', blob.created, accepted);
+      }
     } catch (err) {
+      res.stream?.destroy();
+      if (signal.aborted || !(err instanceof JsonArrayError || isBodyReadError(err))) throw err;
       return this.#failed(blob, (err as Error).message);
     }
     this.#ctx.progress.count('fetched', blob.created);
-    const records = await this.#map(raws, blob);
+    this.#state = markDelivered(this.#state, blob.id);
+    this.#ctx.progress.count('exported', blob.created);
+    this.#committer.request();
+  }
+
+  /** Delivers the records not seen recently; resolves to how many the endpoint accepted. */
+  async #deliverBatch(records: AuditRecord[]): Promise<number> {
     // Claim each uid before delivering, so a concurrent blob carrying the same record skips it.
     const fresh: AuditRecord[] = [];
     for (const r of records) {
@@ -298,15 +337,11 @@ class StreamRun {
     }
     if (fresh.length < records.length) this.#ctx.metrics.recordsDeduplicated(records.length - fresh.length);
     try {
-      const report = await this.#ctx.deliver(fresh);
-      this.#ctx.progress.count('records', blob.created, report.accepted);
+      return (await this.#ctx.deliver(fresh)).accepted;
     } catch (err) {
       for (const r of fresh) this.#recent.delete(r.uid);
       throw err;
     }
-    this.#state = markDelivered(this.#state, blob.id);
-    this.#ctx.progress.count('exported', blob.created);
-    this.#committer.request();
   }
 
   /** Maps a blob's records; one that cannot be mapped is set aside with the reason, the rest go on. */

@@ -34,8 +34,16 @@ function hasParam(url: URL, name: string): boolean {
   return false;
 }
 
-export function authorizedRequest(client: TenantClient, token: string, method: 'GET' | 'POST', url: string, signal?: AbortSignal): Promise<RawResponse> {
+export function authorizedRequest(
+  client: TenantClient,
+  token: string,
+  method: 'GET' | 'POST',
+  url: string,
+  signal?: AbortSignal,
+  streamBody = false,
+): Promise<RawResponse> {
   return httpRequest(client.dispatcher, method, url, {
+    streamBody,
     headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
     body: method === 'POST' ? '' : undefined,
     signal,
