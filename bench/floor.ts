@@ -10,7 +10,7 @@
 import { gzipSync } from 'node:zlib';
 import type { AuditRecord } from '../src/core/record.ts';
 import { DEFAULT_SIEM } from '../src/core/siem.ts';
-import { encodeRequest, ResourceCache, toLogRecord } from '../src/export/encode.ts';
+import { encodeRecords, ResourceCache } from '../src/export/encode.ts';
 import { mapGoogleActivity, googleResource } from '../src/sources/google/mapping/index.ts';
 import { ActivityStore } from '../src/sources/google/emulator/activities.ts';
 import { CONTENT_TYPES } from '../src/sources/o365/config.ts';
@@ -28,8 +28,7 @@ const BATCH = 1000;
 /** Encodes and compresses `records` in full batches; returns nothing (the bytes are dropped). */
 function exportAll(records: AuditRecord[], resource: ReturnType<ResourceCache['for']>, sink: { bytes: number }): void {
   for (let i = 0; i < records.length; i += BATCH) {
-    const batch = records.slice(i, i + BATCH).map((r) => toLogRecord(r, resource));
-    sink.bytes += gzipSync(encodeRequest(batch, 'http/protobuf')).byteLength;
+    sink.bytes += gzipSync(encodeRecords(records.slice(i, i + BATCH), resource, 'http/protobuf')).byteLength;
   }
 }
 

@@ -5,10 +5,12 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { AuditRecord } from '../core/record.ts';
 import { VERSION } from '../version.ts';
+import { encodeLogsProtobuf } from './protobuf-logs.ts';
 
 /**
- * AuditRecord -> OTLP. The serializers are OpenTelemetry's own (the ones the OTLP exporters use),
- * so the bytes on the wire are exactly what any OTel component would send.
+ * AuditRecord -> OTLP. http/json goes through OpenTelemetry's own serializer (the one the OTLP
+ * exporters use); http/protobuf through encodeLogsProtobuf, which writes the same bytes as
+ * OpenTelemetry's ProtobufLogsSerializer in a fraction of the time (test/unit/protobuf-logs.test.ts).
  */
 
 const SCOPE: InstrumentationScope = { name: 'auditrelay', version: VERSION };
@@ -64,6 +66,12 @@ export function toLogRecord(record: AuditRecord, resource: Resource): ReadableLo
 }
 
 export type Encoding = 'http/protobuf' | 'http/json';
+
+/** The ExportLogsServiceRequest for `records`, all under `resource` (from a ResourceCache). */
+export function encodeRecords(records: readonly AuditRecord[], resource: Resource, encoding: Encoding): Uint8Array {
+  if (encoding === 'http/protobuf') return encodeLogsProtobuf(resource, SCOPE, records);
+  return encodeRequest(records.map((r) => toLogRecord(r, resource)), encoding);
+}
 
 export function encodeRequest(records: ReadableLogRecord[], encoding: Encoding): Uint8Array {
   const serializer = encoding === 'http/json' ? JsonLogsSerializer : ProtobufLogsSerializer;

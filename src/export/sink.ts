@@ -5,7 +5,7 @@ import { backoffDelay, type BackoffPolicy } from '../core/backoff.ts';
 import { formatDuration, sleep } from '../core/time.ts';
 import type { Logger } from '../telemetry/log.ts';
 import { DeadLetterFile } from './dead-letter.ts';
-import { encodeRequest, type ResourceCache, toLogRecord } from './encode.ts';
+import { encodeRecords, type ResourceCache } from './encode.ts';
 import type { OtlpSender } from './otlp-sender.ts';
 import { formatRecordLine } from './console-line.ts';
 
@@ -54,10 +54,7 @@ export class OtlpSink implements Sink {
   }
 
   async #sendBatch(streamId: string, resource: ReturnType<ResourceCache['for']>, batch: AuditRecord[], signal: AbortSignal): Promise<DeliveryReport> {
-    const body = encodeRequest(
-      batch.map((r) => toLogRecord(r, resource)),
-      this.#sender.settings.protocol,
-    );
+    const body = encodeRecords(batch, resource, this.#sender.settings.protocol);
     for (let attempt = 0; ; attempt++) {
       signal.throwIfAborted();
       const outcome = await this.#queue.add(() => this.#timedSend(body, signal), { signal });

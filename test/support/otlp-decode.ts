@@ -210,3 +210,130 @@ export function decodeJsonLogs(body: string): DecodedLogRecord[] {
   }
   return out;
 }
+
+const UID_KEY = new TextEncoder().encode('log.record.uid');
+
+/**
+ * The `log.record.uid` of every record of a protobuf ExportLogsServiceRequest, in order, without
+ * decoding anything else (benchmarks: the sink with `keepRecords: false`). It walks the framing
+ * ResourceLogs → ScopeLogs → LogRecord → KeyValue and skips every other field by its length, bodies
+ * included; only the uid's bytes become a string. Framing is checked more strictly than
+ * decodeProtobufLogs does (no length or varint may run past its message, no group or unknown wire
+ * type), so a broken body throws. Returns undefined when a record's uid is not exactly one string
+ * value as decodeProtobufLogs would read it (absent, or not a string): the caller decodes fully then.
+ */
+export function protobufLogUids(bytes: Uint8Array): string[] | undefined {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const uids: string[] = [];
+  let pos = 0;
+
+  const varint = (end: number): number => {
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 10; i++) {
+      if (pos >= end) throw new Error('varint runs past its message');
+      const byte = buf[pos++] as number;
+      result += (byte & 0x7f) * scale;
+      if (byte < 0x80) return result;
+      scale *= 128;
+    }
+    throw new Error('varint longer than 10 bytes');
+  };
+  /** Reads a length prefix; returns the end of the field's bytes. */
+  const lengthEnd = (end: number): number => {
+    const len = varint(end);
+    if (len > end - pos) throw new Error(`length ${len} runs past its message`);
+    return pos + len;
+  };
+  const skip = (wire: number, end: number): void => {
+    if (wire === 0) varint(end);
+    else if (wire === 2) pos = lengthEnd(end);
+    else if (wire === 1 || wire === 5) {
+      const size = wire === 1 ? 8 : 4;
+      if (size > end - pos) throw new Error('fixed field runs past its message');
+      pos += size;
+    } else throw new Error(`unsupported wire type ${wire}`);
+  };
+  /** Calls `onField(field, end)` for each length-delimited field in `want`; skips the rest. */
+  const each = (end: number, want: number, onField: (fieldEnd: number) => void): void => {
+    while (pos < end) {
+      const tag = varint(end);
+      const field = Math.floor(tag / 8);
+      const wire = tag & 7;
+      if (field === want && wire === 2) {
+        const fieldEnd = lengthEnd(end);
+        onField(fieldEnd);
+        pos = fieldEnd;
+      } else if (field === want) throw new Error(`field ${field} has wire type ${wire}, not 2`);
+      else skip(wire, end);
+    }
+  };
+  const isUidKey = (start: number, end: number): boolean => {
+    if (end - start !== UID_KEY.length) return false;
+    for (let i = 0; i < UID_KEY.length; i++) if (buf[start + i] !== UID_KEY[i]) return false;
+    return true;
+  };
+
+  let complete = true;
+  const logRecord = (end: number): void => {
+    // As decodeProtobufLogs: the last uid attribute wins, and within a value the last field read.
+    let uid: string | undefined;
+    let uidIsString = false;
+    while (pos < end) {
+      const tag = varint(end);
+      const field = Math.floor(tag / 8);
+      const wire = tag & 7;
+      if (field !== 6) {
+        skip(wire, end);
+        continue;
+      }
+      if (wire !== 2) throw new Error(`field 6 has wire type ${wire}, not 2`);
+      const kvEnd = lengthEnd(end);
+      let keyStart = 0;
+      let keyEnd = 0;
+      let valueStart = -1;
+      let valueEnd = -1;
+      while (pos < kvEnd) {
+        const kvTag = varint(kvEnd);
+        const kf = Math.floor(kvTag / 8);
+        const kw = kvTag & 7;
+        if ((kf === 1 || kf === 2) && kw !== 2) throw new Error(`KeyValue field ${kf} has wire type ${kw}, not 2`);
+        if (kf === 1) {
+          keyEnd = lengthEnd(kvEnd);
+          keyStart = pos;
+          pos = keyEnd;
+        } else if (kf === 2) {
+          valueEnd = lengthEnd(kvEnd);
+          valueStart = pos;
+          pos = valueEnd;
+        } else skip(kw, kvEnd);
+      }
+      if (!isUidKey(keyStart, keyEnd)) continue;
+      // An AnyValue: field 1 string; 2..6 other kinds (none: null).
+      uid = undefined;
+      uidIsString = false;
+      if (valueStart < 0) continue;
+      pos = valueStart;
+      while (pos < valueEnd) {
+        const vTag = varint(valueEnd);
+        const vf = Math.floor(vTag / 8);
+        const vw = vTag & 7;
+        if (vf === 1 && vw === 2) {
+          const sEnd = lengthEnd(valueEnd);
+          uid = buf.toString('utf8', pos, sEnd);
+          uidIsString = true;
+          pos = sEnd;
+        } else {
+          if (vf >= 1 && vf <= 6) uidIsString = false;
+          skip(vw, valueEnd);
+        }
+      }
+      pos = kvEnd;
+    }
+    if (uidIsString && uid !== undefined) uids.push(uid);
+    else complete = false;
+  };
+
+  each(buf.length, 1, (resourceEnd) => each(resourceEnd, 2, (scopeEnd) => each(scopeEnd, 2, logRecord)));
+  return complete ? uids : undefined;
+}

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { type DecodedLogRecord, decodeJsonLogs, decodeProtobufLogs } from './otlp-decode.ts';
+import { type DecodedLogRecord, decodeJsonLogs, decodeProtobufLogs, protobufLogUids } from './otlp-decode.ts';
 
 /**
  * A local OTLP/HTTP logs endpoint for tests, fault scenarios and benchmarks. It decodes what it
@@ -50,12 +50,17 @@ export async function startOtlpSink(options: { keepRecords?: boolean; port?: num
         res.writeHead(mode.status, mode.retryAfter ? { 'retry-after': mode.retryAfter } : {}).end('refused by test sink');
         return;
       }
-      let body = Buffer.concat(chunks);
-      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+      const raw = Buffer.concat(chunks);
+      const gzip = req.headers['content-encoding'] === 'gzip';
       const json = String(req.headers['content-type']).includes('json');
-      let decoded: DecodedLogRecord[];
+      let decoded: DecodedLogRecord[] = [];
+      // Without keepRecords only the uids are wanted: protobuf takes the fast path (framing checked,
+      // bodies skipped by length); anything it cannot read as one string uid a record is decoded fully.
+      let fastUids: string[] | undefined;
       try {
-        decoded = json ? decodeJsonLogs(body.toString('utf8')) : decodeProtobufLogs(new Uint8Array(body));
+        const body = gzip ? gunzipSync(raw, { chunkSize: gunzippedSize(raw) }) : raw;
+        if (!keep && !json) fastUids = protobufLogUids(body);
+        if (!fastUids) decoded = json ? decodeJsonLogs(body.toString('utf8')) : decodeProtobufLogs(new Uint8Array(body));
       } catch (err) {
         count(400);
         res.writeHead(400).end(`undecodable: ${(err as Error).message}`);
@@ -66,6 +71,7 @@ export async function startOtlpSink(options: { keepRecords?: boolean; port?: num
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ partialSuccess: { rejectedLogRecords: mode.rejected, errorMessage: 'test sink rejects' } }));
         return;
       }
+      if (fastUids) for (const uid of fastUids) uids.push(uid);
       for (const r of decoded) {
         uids.push(String(r.attributes['log.record.uid']));
         if (keep) records.push(r);
@@ -92,3 +98,14 @@ export async function startOtlpSink(options: { keepRecords?: boolean; port?: num
       }),
   };
 }
+
+/**
+ * The output chunk for gunzipping `gz` in one piece: its trailer's ISIZE (the size mod 2^32), within
+ * 64 KiB..64 MiB so a broken trailer costs nothing much. Saves about a quarter of the CPU of the
+ * default 16 KiB chunks (no concatenation of a hundred pieces for a 2 MB request).
+ */
+function gunzippedSize(gz: Buffer): number {
+  const isize = gz.length >= 18 ? gz.readUInt32LE(gz.length - 4) : 0;
+  return Math.min(Math.max(isize + 64, 64 * 1024), 64 * 1024 * 1024);
+}
+
