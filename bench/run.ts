@@ -33,6 +33,13 @@ import { type FloorResult, googleFloor, o365Floor } from './floor.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MAIN = join(ROOT, 'src/cli/main.ts');
+
+/** The node flags of the Dockerfile's ENTRYPOINT (memory tuning), so the figures are the image's. */
+const IMAGE_NODE_FLAGS: string[] = (() => {
+  const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  if (!entry) throw new Error('Dockerfile has no ENTRYPOINT line in exec form');
+  return (JSON.parse(entry[1] as string) as string[]).filter((a) => a.startsWith('--'));
+})();
 const QUICK = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const ONLY = onlyIndex > 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : undefined;
@@ -172,8 +179,9 @@ async function runScenario(s: Scenario, floors: { o365?: FloorResult; google?: F
     const errors: string[] = [];
     const started = performance.now();
     const harnessCpu = process.cpuUsage();
-    // BENCH_DAEMON_FLAGS: extra node flags for the daemon, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-    const flags = (process.env['BENCH_DAEMON_FLAGS'] ?? '').split(' ').filter(Boolean);
+    // The daemon runs with the node flags the container image gives it (the Dockerfile's ENTRYPOINT);
+    // BENCH_DAEMON_FLAGS adds more, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    const flags = [...IMAGE_NODE_FLAGS, ...(process.env['BENCH_DAEMON_FLAGS'] ?? '').split(' ').filter(Boolean)];
     child = spawn(process.execPath, [...flags, MAIN, 'run', '--config', file], {
       cwd: ROOT,
       env: { ...process.env, NODE_NO_WARNINGS: '1' },

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { VERSION } from '../version.ts';
-import { COMMANDS } from './commands/index.ts';
+import { commandsFor } from './commands/index.ts';
 
 /**
  * `auditrelay <command>`. Each command lives in its own file under commands/ and registers itself;
@@ -12,7 +12,7 @@ const program = new Command('auditrelay')
   .version(VERSION)
   .showHelpAfterError();
 
-for (const register of COMMANDS) register(program);
+for (const register of await commandsFor(process.argv.slice(2))) register(program);
 
 try {
   await program.parseAsync(process.argv);

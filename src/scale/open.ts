@@ -1,10 +1,8 @@
 import type { Config } from '../config/schema.ts';
 import type { Budget } from '../core/budget.ts';
 import { FileStateStore } from '../state/file-store.ts';
-import { PostgresStateStore } from '../state/postgres-store.ts';
 import type { StateStore } from '../state/store.ts';
 import type { Logger } from '../telemetry/log.ts';
-import { SharedBudgetRegistry } from './budget-postgres.ts';
 import { type Coordinator, defaultReplicaId, LocalCoordinator, PostgresCoordinator } from './leases.ts';
 
 /** Set to a postgres:// URL, it selects the postgres store whatever the config file says (containers). */
@@ -31,6 +29,8 @@ export function resolveStateConfig(state: StateConfig, env: NodeJS.ProcessEnv = 
 export async function openState(config: StateConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<StateSetup> {
   const state = resolveStateConfig(config, env);
   if (state.kind === 'file') return { store: await FileStateStore.open(state.path), coordinator: new LocalCoordinator() };
+  // Loaded only when used: the postgres client is memory a single daemon has no use for.
+  const [{ PostgresStateStore }, { SharedBudgetRegistry }] = await Promise.all([import('../state/postgres-store.ts'), import('./budget-postgres.ts')]);
   const store = await PostgresStateStore.open({ ...(state.url !== undefined ? { url: state.url } : {}), schema: state.schema, log });
   const replicaId = state.replicaId ?? defaultReplicaId();
   log.info({ store: store.location, replica: replicaId }, 'state in postgres, shared with other replicas');

@@ -54,9 +54,15 @@ for dev in typescript vitest @biomejs/biome node; do
 done
 echo "runtime node_modules: $(ls "$tmp/app/node_modules" | wc -l) entries, $(du -sh "$tmp/app/node_modules" | cut -f1); dist: $(du -sh "$tmp/app/dist" | cut -f1)"
 
-step "ENTRYPOINT node dist/cli/main.js --help (cwd /app, NODE_ENV=production)"
+# The ENTRYPOINT exactly as the Dockerfile writes it (node flags included), with this node for "node".
+mapfile -t entry < <("$node26" -e '
+  const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(require("fs").readFileSync(process.argv[1], "utf8"));
+  if (!m) { console.error("FAIL: no ENTRYPOINT in exec form"); process.exit(1); }
+  for (const a of JSON.parse(m[1]).slice(1)) console.log(a);' "$repo/Dockerfile")
+entrypoint=("$node26" "${entry[@]}")
+step "ENTRYPOINT ${entry[*]} --help (cwd /app, NODE_ENV=production)"
 cd "$tmp/app"
-NODE_ENV=production "$node26" dist/cli/main.js --help
+NODE_ENV=production "${entrypoint[@]}" --help
 
 step "validate a config that reads its secret from a mounted file"
 mkdir -p "$tmp/etc/secrets" "$tmp/state"
@@ -72,17 +78,17 @@ sources:
       clientId: 11111111-2222-4333-8444-555555555555
       clientSecret: \${file:$tmp/etc/secrets/o365-client-secret}
 YAML
-NODE_ENV=production "$node26" dist/cli/main.js validate --config "$tmp/etc/config.yaml"
+NODE_ENV=production "${entrypoint[@]}" validate --config "$tmp/etc/config.yaml"
 
 step "validate must fail (exit 1) on a broken config"
 printf 'sources: {}\n' >"$tmp/etc/bad.yaml"
-if NODE_ENV=production "$node26" dist/cli/main.js validate --config "$tmp/etc/bad.yaml"; then
+if NODE_ENV=production "${entrypoint[@]}" validate --config "$tmp/etc/bad.yaml"; then
   echo "FAIL: an invalid config was accepted"
   exit 1
 fi
 
 step "the image's CMD: run --config ... --http-addr ..."
-run_help="$(NODE_ENV=production "$node26" dist/cli/main.js run --help 2>&1 || true)"
+run_help="$(NODE_ENV=production "${entrypoint[@]}" run --help 2>&1 || true)"
 if grep -q -- '--http-addr' <<<"$run_help" && grep -q -- '--config' <<<"$run_help"; then
   echo "ok: 'run' takes --config and --http-addr"
 else
@@ -107,7 +113,7 @@ sources:
       loginUrl: http://127.0.0.1:9
 YAML
 port="$("$node26" -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
-NODE_ENV=production "$node26" dist/cli/main.js run --config "$tmp/etc/run.yaml" --http-addr "127.0.0.1:$port" >"$tmp/run.log" 2>&1 &
+NODE_ENV=production "${entrypoint[@]}" run --config "$tmp/etc/run.yaml" --http-addr "127.0.0.1:$port" >"$tmp/run.log" 2>&1 &
 pid=$!
 # The Dockerfile's HEALTHCHECK, with this port.
 healthcheck="fetch('http://127.0.0.1:$port/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
