@@ -41,15 +41,51 @@ const EVENTS: Record<string, { type: string; names: string[] }> = {
 };
 const DEFAULT_EVENTS = { type: 'activity', names: ['action_performed', 'setting_changed'] };
 
+/** Fixed once generated: the store's time index and kept query results rely on it. */
 export interface EmulatedActivity {
-  time: number;
-  visibleAt: number;
-  application: string;
-  actorEmail: string;
-  body: Record<string, unknown>;
+  readonly time: number;
+  readonly visibleAt: number;
+  readonly application: string;
+  readonly actorEmail: string;
+  readonly ipAddress: string;
+  /** The activity as the API returns it: a new object parsed from `json` on each read. */
+  readonly body: Record<string, unknown>;
+  /** `JSON.stringify(body)`, what pages are made of. */
+  readonly json: string;
   /** The `log.record.uid`s of its events, as the mapping computes them. */
-  uids: string[];
-  eventNames: string[];
+  readonly uids: readonly string[];
+  readonly eventNames: readonly string[];
+}
+
+/**
+ * An activity as the store keeps it: the body as JSON text, one string for the garbage collector
+ * instead of a tree of some twenty objects. A million activities as trees made a 1 GB heap that every
+ * full collection of the benchmark process had to mark (about 1.5 s each, every few seconds).
+ */
+class StoredActivity implements EmulatedActivity {
+  readonly time: number;
+  readonly visibleAt: number;
+  readonly application: string;
+  readonly actorEmail: string;
+  readonly ipAddress: string;
+  readonly json: string;
+  readonly uids: readonly string[];
+  readonly eventNames: readonly string[];
+
+  constructor(fields: Omit<EmulatedActivity, 'body'>) {
+    this.time = fields.time;
+    this.visibleAt = fields.visibleAt;
+    this.application = fields.application;
+    this.actorEmail = fields.actorEmail;
+    this.ipAddress = fields.ipAddress;
+    this.json = fields.json;
+    this.uids = fields.uids;
+    this.eventNames = fields.eventNames;
+  }
+
+  get body(): Record<string, unknown> {
+    return JSON.parse(this.json) as Record<string, unknown>;
+  }
 }
 
 export interface ActivityQuery {
@@ -63,8 +99,27 @@ export interface ActivityQuery {
   visibleAt: number;
 }
 
+/** The API's order: newest first; equal times by the first event's uid; then in order of generation. */
+function apiOrder(x: EmulatedActivity, y: EmulatedActivity): number {
+  return y.time - x.time || (x.uids[0] as string).localeCompare(y.uids[0] as string);
+}
+
+/** One application's activities in apiOrder; those generated since the last query wait in `pending`. */
+interface OrderedActivities {
+  sorted: EmulatedActivity[];
+  pending: EmulatedActivity[];
+}
+
+/** Pending activities up to this many are inserted one by one (binary search); more: one sort. */
+const INSERT_LIMIT = 64;
+/** Query results kept for the pages after the first (a page set asks the same query each page). */
+const CACHED_QUERIES = 16;
+
 export class ActivityStore {
   readonly #byApp = new Map<string, EmulatedActivity[]>();
+  readonly #ordered = new Map<string, OrderedActivities>();
+  /** Results by query, valid while no activity has been generated since (`#count` unchanged). */
+  readonly #results = new Map<string, { count: number; result: EmulatedActivity[] }>();
   readonly #customerId: string;
   readonly #domain: string;
   readonly #seed: number;
@@ -108,37 +163,86 @@ export class ActivityStore {
       ownerDomain: this.#domain,
       events,
     };
-    const activity: EmulatedActivity = {
+    const activity = new StoredActivity({
       time,
       visibleAt: time + lag,
       application,
       actorEmail,
-      body,
+      ipAddress: body['ipAddress'] as string,
+      json: JSON.stringify(body),
       uids: events.map((e, index) => googleEventUid(id, index, e.name)),
       eventNames: events.map((e) => e.name),
-    };
+    });
     let list = this.#byApp.get(application);
     if (!list) {
       list = [];
       this.#byApp.set(application, list);
     }
     list.push(activity);
+    let ordered = this.#ordered.get(application);
+    if (!ordered) {
+      ordered = { sorted: [], pending: [] };
+      this.#ordered.set(application, ordered);
+    }
+    ordered.pending.push(activity);
     return activity;
   }
 
-  /** Matching visible activities, newest first (the API's order). */
+  /**
+   * Matching visible activities, newest first (the API's order). Each application's activities are
+   * kept in that order, so the time range is found by binary search and only it is filtered; the
+   * result is kept until the next activity is generated, so the pages after a query's first cost
+   * only their own slice. The returned array is shared: do not modify it.
+   */
   query(q: ActivityQuery): EmulatedActivity[] {
-    const list = this.#byApp.get(q.application) ?? [];
-    const out = list.filter(
-      (a) =>
+    const key = JSON.stringify([q.application, q.userKey, q.startMs ?? null, q.endMs ?? null, q.eventName ?? null, q.actorIpAddress ?? null, q.visibleAt]);
+    const cached = this.#results.get(key);
+    if (cached && cached.count === this.#count) return cached.result;
+    const list = this.#sorted(q.application);
+    // Newest first: [lo, hi) holds startMs <= time < endMs.
+    const lo = q.endMs === undefined ? 0 : firstOlder(list, q.endMs);
+    const hi = q.startMs === undefined ? list.length : firstOlder(list, q.startMs);
+    const out: EmulatedActivity[] = [];
+    for (let i = lo; i < hi; i++) {
+      const a = list[i] as EmulatedActivity;
+      if (
         a.visibleAt <= q.visibleAt &&
-        (q.startMs === undefined || a.time >= q.startMs) &&
-        (q.endMs === undefined || a.time < q.endMs) &&
         (q.userKey === 'all' || q.userKey === a.actorEmail) &&
         (q.eventName === undefined || a.eventNames.includes(q.eventName)) &&
-        (q.actorIpAddress === undefined || a.body['ipAddress'] === q.actorIpAddress),
-    );
-    return out.sort((x, y) => y.time - x.time || (x.uids[0] as string).localeCompare(y.uids[0] as string));
+        (q.actorIpAddress === undefined || a.ipAddress === q.actorIpAddress)
+      ) {
+        out.push(a);
+      }
+    }
+    this.#results.delete(key);
+    this.#results.set(key, { count: this.#count, result: out });
+    if (this.#results.size > CACHED_QUERIES) this.#results.delete(this.#results.keys().next().value as string);
+    return out;
+  }
+
+  /** An application's activities in apiOrder, with those generated since the last call merged in (stably). */
+  #sorted(application: string): EmulatedActivity[] {
+    const ordered = this.#ordered.get(application);
+    if (!ordered) return [];
+    const { sorted, pending } = ordered;
+    if (pending.length > INSERT_LIMIT) {
+      for (const a of pending) sorted.push(a);
+      sorted.sort(apiOrder);
+    } else {
+      // After every equal one already there: generation order breaks ties, as a stable sort does.
+      for (const a of pending) {
+        let lo = 0;
+        let hi = sorted.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (apiOrder(sorted[mid] as EmulatedActivity, a) <= 0) lo = mid + 1;
+          else hi = mid;
+        }
+        sorted.splice(lo, 0, a);
+      }
+    }
+    pending.length = 0;
+    return sorted;
   }
 
   /** Uids of every event visible at `now`: the truth. */
@@ -149,6 +253,18 @@ export class ActivityStore {
   get size(): number {
     return this.#count;
   }
+}
+
+/** The first index whose activity is older than `ms` (`list` newest first). */
+function firstOlder(list: EmulatedActivity[], ms: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((list[mid] as EmulatedActivity).time >= ms) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function drawLag(random: Random, application: string): number {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type BrokenBody, sendBroken, sendJson } from '../../../emulator/https.ts';
+import { type BrokenBody, sendBrokenText, sendJson, sendJsonText } from '../../../emulator/https.ts';
 import type { Random } from '../../o365/emulator/random.ts';
 import { APPLICATIONS, GMAIL_MAX_WINDOW_MS, RETENTION_MS } from '../config.ts';
-import type { ActivityStore } from './activities.ts';
+import type { ActivityStore, EmulatedActivity } from './activities.ts';
 import type { OAuthState } from './oauth.ts';
 
 /**
@@ -161,14 +161,26 @@ function serve(state: ReportsState, req: IncomingMessage, res: ServerResponse, u
     visibleAt: snapshot,
   });
   const page = matching.slice(offset, offset + size);
-  const body: Record<string, unknown> = { kind: 'admin#reports#activities', etag: `"${queryKey.slice(0, 8)}"`, items: page.map((a) => a.body) };
-  if (offset + size < matching.length) body['nextPageToken'] = encodeToken({ q: queryKey, at: snapshot, off: offset + size });
+  const nextPageToken = offset + size < matching.length ? encodeToken({ q: queryKey, at: snapshot, off: offset + size }) : undefined;
+  const text = pageJson(`"${queryKey.slice(0, 8)}"`, page, nextPageToken);
   const broken = BROKEN[fault ?? ''];
   if (broken) {
-    sendBroken(res, body, broken);
+    sendBrokenText(res, text, broken);
     return true;
   }
-  return reply(res, 200, body);
+  sendJsonText(res, 200, text);
+  return true;
+}
+
+/**
+ * A page of activities as JSON text: exactly what JSON.stringify writes for
+ * `{ kind, etag, items: page.map((a) => a.body), nextPageToken }`, with each activity's stored JSON
+ * spliced in rather than a thousand objects serialized anew.
+ */
+export function pageJson(etag: string, page: readonly EmulatedActivity[], nextPageToken: string | undefined): string {
+  const items = page.map((a) => a.json).join(',');
+  const next = nextPageToken === undefined ? '' : `,"nextPageToken":${JSON.stringify(nextPageToken)}`;
+  return `{"kind":"admin#reports#activities","etag":${JSON.stringify(etag)},"items":[${items}]${next}}`;
 }
 
 const BROKEN: Partial<Record<string, BrokenBody>> = { malformedJson200: 'malformed', truncatedJson200: 'truncated', html200: 'html' };
