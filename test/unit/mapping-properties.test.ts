@@ -30,6 +30,7 @@ describe('mapped records', () => {
       if (address === undefined) continue;
       expect(typeof address).toBe('string');
       expect(isIP(address as string), `${r.uid}: ${String(address)}`).not.toBe(0);
+      expect(address, 'no brackets, zone or IPv4-mapped prefix').not.toMatch(/[[\]%]|^::ffff:\d/i);
     }
   });
 

@@ -71,7 +71,8 @@ export function readInput(text: string): { items: InputItem[]; problems: InputPr
 
 /** The content type a record's workload is published under, when the user did not say. */
 function contentTypeOf(record: Json): string {
-  if (Array.isArray(record['PolicyDetails']) && String(record['Operation'] ?? '').startsWith('Dlp')) return 'DLP.All';
+  // DlpRuleMatch, DlpRuleUndo, DlpInfo; SharePoint and OneDrive write DLPRuleMatch.
+  if (Array.isArray(record['PolicyDetails']) && /^dlp/i.test(String(record['Operation'] ?? ''))) return 'DLP.All';
   switch (record['Workload']) {
     case 'AzureActiveDirectory':
       return 'Audit.AzureActiveDirectory';

@@ -13,7 +13,7 @@ import { parseClientAddress } from '../../o365/mapping/client-ip.ts';
 import { flattenRaw } from '../../o365/mapping/flatten.ts';
 import { INFO, WARN, SEVERITY_TEXT, labelSeverity } from '../../o365/mapping/severity.ts';
 import { parseUtcDateTime } from '../../o365/mapping/time.ts';
-import { parameterValue, setParameters } from './parameters.ts';
+import { parameterText, parameterValue, setParameters } from './parameters.ts';
 
 export interface GoogleMappingContext {
   customerId: string;
@@ -66,8 +66,17 @@ function withoutMoved(key: string, value: unknown): unknown {
 }
 type Outcome = 'success' | 'failure' | 'unknown';
 
+/**
+ * A string field as a string. The API writes ids as strings, but the same activities exported by
+ * other tools (Elastic's test data, BigQuery exports) carry `profileId` or `uniqueQualifier` as numbers.
+ */
 function text(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+}
+
+function isObject(value: unknown): value is Json {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /**
@@ -95,7 +104,7 @@ function outcomeOf(application: string, event: Json): { outcome: Outcome; errorT
       return { outcome: 'failure', errorType: typeof why === 'string' ? why : 'login_failure' };
     }
     if (name === 'login_success') return { outcome: 'success' };
-    if (name === 'login_verification') {
+    if (name === 'login_verification' || name === 'login_challenge') {
       const challenge = parameterValue(params, 'login_challenge_status');
       if (typeof challenge === 'string' && /fail/i.test(challenge)) return { outcome: 'failure', errorType: 'login_challenge_failed' };
       if (typeof challenge === 'string' && /pass/i.test(challenge)) return { outcome: 'success' };
@@ -131,13 +140,16 @@ export function mapGoogleActivity(activity: unknown, ctx: GoogleMappingContext):
   } catch (err) {
     throw new GoogleMappingError(`activity ${JSON.stringify(id['uniqueQualifier'] ?? null)}: ${(err as Error).message}`);
   }
-  const events = a['events'];
+  // The API always sends a list. One event as an object is an activity already split per event, the
+  // way Elastic's input and some exports store them: it maps as that one event, the body unchanged.
+  const split = isObject(a['events']);
+  const events = split ? [a['events']] : a['events'];
   if (!Array.isArray(events) || events.length === 0) {
     throw new GoogleMappingError(`activity ${JSON.stringify(id['uniqueQualifier'] ?? null)} at ${String(id['time'])}: no events[] to map`);
   }
   const application = text(id['applicationName']) ?? ctx.application;
   const customerId = text(id['customerId']) ?? ctx.customerId;
-  const uidKey = { customerId, applicationName: application, time: String(id['time']), uniqueQualifier: String(id['uniqueQualifier'] ?? '') };
+  const uidKey = { customerId, applicationName: application, time: String(id['time']), uniqueQualifier: text(id['uniqueQualifier']) ?? '' };
   const actor = (a['actor'] ?? {}) as Json;
   const client = parseClientAddress(a['ipAddress']);
 
@@ -145,7 +157,8 @@ export function mapGoogleActivity(activity: unknown, ctx: GoogleMappingContext):
     const event = (raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as Json;
     const name = text(event['name']) ?? '';
     const type = text(event['type']);
-    const uid = googleEventUid(uidKey, index, name);
+    // A split event's position in its activity is unknown: its content tells it from its siblings.
+    const uid = split ? googleEventUid(uidKey, 0, `${name}\n${JSON.stringify(raw)}`) : googleEventUid(uidKey, index, name);
     const bag = new AttributeBag();
 
     // Who, from where.
@@ -165,8 +178,12 @@ export function mapGoogleActivity(activity: unknown, ctx: GoogleMappingContext):
     bag.set('error.type', errorType);
     if (application === 'rules') {
       // A DLP / data-protection rule fired: name it as OTel's security_rule, like Office 365's DLP.
-      bag.set('security_rule.name', parameterValue(event['parameters'], 'rule_name'));
-      bag.set('security_rule.uuid', parameterValue(event['parameters'], 'rule_resource_name'));
+      bag.set('security_rule.name', parameterText(event['parameters'], 'rule_name'));
+      bag.set('security_rule.uuid', parameterText(event['parameters'], 'rule_resource_name'));
+    }
+    if (application === 'drive') {
+      // The document's title is its file name, as for SharePoint and OneDrive files.
+      bag.set('file.name', parameterText(event['parameters'], 'doc_title'));
     }
     setParameters(bag, `google_workspace.${application}`, event['parameters']);
     setParameters(bag, `google_workspace.${application}`, event['sensitiveParameters']);
@@ -194,7 +211,7 @@ export function mapGoogleActivity(activity: unknown, ctx: GoogleMappingContext):
       severityText: SEVERITY_TEXT[severity],
       attributes,
       // The activity as Google sent it, with `events` holding only this event.
-      body: { ...a, events: [raw] } as BodyValue,
+      body: (split ? a : { ...a, events: [raw] }) as BodyValue,
     };
   });
 }

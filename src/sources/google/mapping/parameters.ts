@@ -15,6 +15,13 @@ export function int64(value: unknown): number | string | undefined {
   return Number.isSafeInteger(n) ? n : value.trim();
 }
 
+/** A boolValue as a boolean; some exports write it as the string "true" / "false". */
+function bool(value: unknown): unknown {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return value;
+}
+
 function int64List(values: unknown[]): number[] | string[] {
   const converted = values.map(int64).filter((v) => v !== undefined);
   return converted.every((v) => typeof v === 'number') ? (converted as number[]) : converted.map(String);
@@ -37,7 +44,7 @@ export function setParameters(bag: AttributeBag, prefix: string, parameters: unk
     const key = `${prefix}.${p['name']}`;
     if ('value' in p) bag.set(key, p['value']);
     else if ('intValue' in p) bag.set(key, int64(p['intValue']));
-    else if ('boolValue' in p) bag.set(key, p['boolValue']);
+    else if ('boolValue' in p) bag.set(key, bool(p['boolValue']));
     else if (Array.isArray(p['multiValue'])) bag.set(key, p['multiValue']);
     else if (Array.isArray(p['multiIntValue'])) bag.set(key, int64List(p['multiIntValue']));
     else if (Array.isArray(p['multiBoolValue'])) bag.set(key, p['multiBoolValue']);
@@ -54,7 +61,7 @@ function setMultiMessage(bag: AttributeBag, key: string, messages: unknown[]): v
       const value =
         'value' in p ? p['value']
         : 'intValue' in p ? int64(p['intValue'])
-        : 'boolValue' in p ? p['boolValue']
+        : 'boolValue' in p ? bool(p['boolValue'])
         : Array.isArray(p['multiValue']) ? JSON.stringify(p['multiValue'])
         : Array.isArray(p['multiIntValue']) ? JSON.stringify(int64List(p['multiIntValue']))
         : JSON.stringify(p['messageValue'] ?? p['multiMessageValue'] ?? p['multiBoolValue'] ?? null);
@@ -72,7 +79,18 @@ export function parameterValue(parameters: unknown, name: string): string | numb
   const p = (parameters as Json[]).find((q) => q && q['name'] === name);
   if (!p) return undefined;
   if (typeof p['value'] === 'string') return p['value'];
-  if (typeof p['boolValue'] === 'boolean') return p['boolValue'];
+  const b = bool(p['boolValue']);
+  if (typeof b === 'boolean') return b;
   const n = int64(p['intValue']);
   return n;
+}
+
+/** A parameter as one string: its `value`, or the first entry of a `multiValue` (a rule name can come as either). */
+export function parameterText(parameters: unknown, name: string): string | undefined {
+  const value = parameterValue(parameters, name);
+  if (typeof value === 'string') return value === '' ? undefined : value;
+  if (!Array.isArray(parameters)) return undefined;
+  const p = (parameters as Json[]).find((q) => q && q['name'] === name);
+  const first = Array.isArray(p?.['multiValue']) ? (p['multiValue'] as unknown[])[0] : undefined;
+  return typeof first === 'string' && first !== '' ? first : undefined;
 }

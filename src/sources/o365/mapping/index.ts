@@ -39,6 +39,9 @@ export class O365MappingError extends Error {
  */
 const MOVED = new Set(['Id', 'CreationTime', 'UserId', 'UserKey', 'UserAgent']);
 
+/** One address, `local@domain`: a UPN or mailbox, not `NT AUTHORITY\SYSTEM` or `app@sharepoint` (no dot in the domain). */
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
 function text(value: unknown): string | undefined {
   if (typeof value === 'string') return value.trim() === '' ? undefined : value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
@@ -133,8 +136,11 @@ export function mapO365Record(raw: unknown, ctx: O365MappingContext): AuditRecor
   const typeName = recordType === undefined ? 'RecordTypeUnknown' : recordTypeName(recordType);
 
   // Who.
-  bag.set('user.name', text(r['UserId']));
+  const userId = text(r['UserId']);
+  bag.set('user.name', userId);
   bag.set('user.id', text(r['UserKey']));
+  // A UPN is also the user's address: the same attribute Google records carry, and Elastic's user.email.
+  if (userId && EMAIL.test(userId)) bag.set('user.email', userId);
   const userType = integer(r['UserType']);
   if (userType !== undefined) bag.set('o365.user_type.name', userTypeName(userType));
 
@@ -166,6 +172,18 @@ export function mapO365Record(raw: unknown, ctx: O365MappingContext): AuditRecor
     bag.set('file.extension', text(r['SourceFileExtension']));
     bag.set('file.directory', text(r['SourceRelativeUrl']));
     if (objectId) bag.set('file.path', objectId);
+  } else {
+    // DLP matches in SharePoint and OneDrive name the file in SharePointMetaData (ObjectId is a GUID).
+    const meta = r['SharePointMetaData'];
+    if (meta !== null && typeof meta === 'object' && !Array.isArray(meta)) {
+      const m = meta as Record<string, unknown>;
+      const url = text(m['FilePathUrl']);
+      bag.set('file.name', text(m['FileName']));
+      if (url && /^https?:\/\//i.test(url)) {
+        if (!bag.has('url.full')) bag.set('url.full', url);
+        bag.set('file.path', url);
+      }
+    }
   }
 
   // Did it succeed.
