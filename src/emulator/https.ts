@@ -64,7 +64,11 @@ async function dispatch(options: HttpsServerOptions, req: IncomingMessage, res: 
 
 /** Writes a JSON response with an exact Content-Length (clients may rely on it for large blobs). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  sendJsonText(res, status, JSON.stringify(body), headers);
+}
+
+/** sendJson for a body already written as JSON text. */
+export function sendJsonText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
@@ -90,7 +94,11 @@ export type BrokenBody = 'malformed' | 'truncated' | 'html';
  * or an `html` page of the kind a captive proxy or gateway serves instead of the API's answer.
  */
 export function sendBroken(res: ServerResponse, body: unknown, kind: BrokenBody): void {
-  const json = JSON.stringify(body);
+  sendBrokenText(res, JSON.stringify(body), kind);
+}
+
+/** sendBroken for a body already written as JSON text. */
+export function sendBrokenText(res: ServerResponse, json: string, kind: BrokenBody): void {
   const half = Math.floor(json.length / 2);
   const text =
     kind === 'html'
