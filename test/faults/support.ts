@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, expect } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -107,13 +108,19 @@ export class DaemonRun {
   readonly child: ChildProcess;
   readonly lines: string[] = [];
   static readonly MAX_LINES = 20_000;
+  static #runs = 0;
 
   constructor(world: World, rss: RssMonitor) {
     this.child = spawnDaemon(world);
     rss.watch(this.child.pid);
+    // FAULT_LOG_DIR=/tmp/x keeps every daemon's whole log there, one file per run, to read after a failure.
+    const dir = process.env['FAULT_LOG_DIR'];
+    const file = dir ? join(dir, `daemon-${process.pid}-${++DaemonRun.#runs}.log`) : undefined;
+    if (dir) mkdirSync(dir, { recursive: true });
     const stderr = this.child.stderr;
     if (stderr) {
       createInterface({ input: stderr }).on('line', (line) => {
+        if (file) appendFileSync(file, `${line}\n`);
         if (this.lines.length < DaemonRun.MAX_LINES) this.lines.push(line);
       });
     }
@@ -287,7 +294,27 @@ export async function finish(scene: Scene, run: DaemonRun, scenario: string, tim
   const left = await settle(truth, () => scene.received.uids(), timeoutMs);
   const code = await run.stop();
   const figures = report(scenario, truth, scene.received.uids(), scene.rss, extra());
+  if (left.length > 0) explainLoss(scenario, run, left, code);
   return { figures, left, code };
+}
+
+/**
+ * What CI needs to tell why records were missing: the daemon's exit code, its last log lines (warn and
+ * above first, then the very last ones) and a few of the missing uids, on stdout next to the figures.
+ */
+function explainLoss(scenario: string, run: DaemonRun, left: string[], code: number | null): void {
+  const serious = run.lines.filter((l) => !/"level":"(trace|debug|info)"/.test(l));
+  console.log(
+    JSON.stringify({
+      scenario,
+      diagnosis: 'records missing',
+      exit_code: code,
+      log_lines: run.lines.length,
+      missing_sample: left.slice(0, 5),
+      last_warnings: serious.slice(-25),
+      last_lines: run.lines.slice(-15),
+    }, null, 1),
+  );
 }
 
 /** Every record arrived and the daemon stopped cleanly. */
