@@ -1,12 +1,13 @@
 import PQueue from 'p-queue';
-import type { Budget } from './budget.ts';
+import { BUDGET_TRANSIT_MARGIN_MS, type Budget } from './budget.ts';
 import { RecentStarts } from './recent-starts.ts';
 
 const MINUTE_MS = 60_000;
 
 /**
- * One process's request budget: a strict sliding window, so no 60-second period ever sees more
- * than `requestsPerMinute` request starts (fixed windows would allow twice that across a boundary).
+ * One process's request budget: a strict sliding window, so no 60-second period (plus the transit
+ * margin) ever sees more than `requestsPerMinute` request starts (fixed windows would allow twice
+ * that across a boundary).
  */
 export class LocalBudget implements Budget {
   readonly key: string;
@@ -22,7 +23,7 @@ export class LocalBudget implements Budget {
     this.requestsPerMinute = requestsPerMinute;
     this.#now = now;
     this.#starts = new RecentStarts(now, requestsPerMinute * 2);
-    this.#queue = new PQueue({ intervalCap: requestsPerMinute, interval: MINUTE_MS, strict: true });
+    this.#queue = new PQueue({ intervalCap: requestsPerMinute, interval: MINUTE_MS + BUDGET_TRANSIT_MARGIN_MS, strict: true });
   }
 
   schedule<T>(fn: () => Promise<T>, options: { priority?: number; signal?: AbortSignal } = {}): Promise<T> {

@@ -1,4 +1,4 @@
-import type { Budget } from '../core/budget.ts';
+import { BUDGET_TRANSIT_MARGIN_MS, type Budget } from '../core/budget.ts';
 import { RecentStarts } from '../core/recent-starts.ts';
 import type { PostgresStateStore } from '../state/postgres-store.ts';
 import type { Logger } from '../telemetry/log.ts';
@@ -10,8 +10,9 @@ export interface SharedBudgetSettings {
   windowMs?: number;
   /**
    * A granted token must start its request within this long of the grant request being sent, or it
-   * is dropped. The database counts grants over `windowMs + tokenValidityMs`, so request starts stay
-   * within the limit in every `windowMs`, across all replicas. Default 1 s.
+   * is dropped. The database counts grants over `windowMs + tokenValidityMs` (plus the transit margin
+   * for the real window), so request starts stay within the limit in every `windowMs`, across all
+   * replicas. Default 1 s.
    */
   tokenValidityMs?: number;
   /** Most tokens asked for at once. Default: about half a second of the rate, at least 1, at most 50. */
@@ -54,7 +55,7 @@ export class SharedBudget implements Budget {
     this.key = key;
     this.requestsPerMinute = requestsPerMinute;
     this.#log = log;
-    this.#windowMs = settings.windowMs ?? MINUTE_MS;
+    this.#windowMs = settings.windowMs ?? MINUTE_MS + BUDGET_TRANSIT_MARGIN_MS;
     this.#validityMs = settings.tokenValidityMs ?? 1000;
     this.#maxBatch = settings.maxBatch ?? Math.min(50, Math.max(1, Math.floor((requestsPerMinute * 500) / this.#windowMs)));
     this.#now = settings.now ?? Date.now;
