@@ -35,3 +35,18 @@ export class RecentIds {
     return this.#set.size;
   }
 }
+
+/** One stream's view of a RecentIds shared by many: its ids carry a short prefix, so streams never collide. */
+export interface RecentIdsView {
+  has(id: string): boolean;
+  add(id: string): void;
+  delete(id: string): void;
+}
+
+export function scopedRecentIds(shared: RecentIds, prefix: string): RecentIdsView {
+  return {
+    has: (id) => shared.has(prefix + id),
+    add: (id) => shared.add(prefix + id),
+    delete: (id) => shared.delete(prefix + id),
+  };
+}

@@ -1,5 +1,5 @@
 import { Committer } from '../../core/committer.ts';
-import { RecentIds } from '../../core/recent-ids.ts';
+import type { RecentIdsView } from '../../core/recent-ids.ts';
 import type { AuditRecord } from '../../core/record.ts';
 import type { SiemOptions } from '../../core/siem.ts';
 import type { Stream, StreamContext, StreamHealth, StreamState } from '../../core/source.ts';
@@ -40,12 +40,6 @@ function isBodyReadError(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('UND_ERR_') || code.startsWith('E'));
 }
 
-/**
- * Record ids remembered per stream to drop Office 365's by-design repeats across blobs. Repeats sit
- * in blobs close in time, so a short memory catches most; about 1 MB per stream keeps hundreds of
- * tenants on one replica affordable. Anything it misses still carries its stable uid.
- */
-const RECENT_IDS_PER_STREAM = 10_000;
 /** Listing is a higher priority than blob GETs: without it nothing new is found. */
 const LIST_PRIORITY = 1;
 
@@ -55,6 +49,8 @@ export interface O365StreamDeps {
   client: TenantClient;
   skew: ClockSkew;
   siem: SiemOptions;
+  /** Record ids this stream delivered recently (a view of the source's shared, bounded memory). */
+  recent: RecentIdsView;
 }
 
 /** One tenant × content type: list content blobs by window, fetch each once, export, then commit. */
@@ -64,7 +60,6 @@ export class O365Stream implements Stream {
   readonly requestsPerMinute: number;
   readonly resource: Record<string, string>;
   readonly #deps: O365StreamDeps;
-  readonly #recent = new RecentIds(RECENT_IDS_PER_STREAM);
   /** The latest run, for `health()`. */
   #run: StreamRun | undefined;
 
@@ -77,7 +72,7 @@ export class O365Stream implements Stream {
   }
 
   async run(ctx: StreamContext): Promise<void> {
-    const run = new StreamRun(this.#deps, ctx, restoreState(await ctx.state.load()), this.#recent);
+    const run = new StreamRun(this.#deps, ctx, restoreState(await ctx.state.load()), this.#deps.recent);
     this.#run = run;
     await run.loop();
   }
@@ -91,12 +86,12 @@ export class O365Stream implements Stream {
 class StreamRun {
   readonly #deps: O365StreamDeps;
   readonly #ctx: StreamContext;
-  readonly #recent: RecentIds;
+  readonly #recent: RecentIdsView;
   readonly #committer: Committer<O365StreamState>;
   #state: O365StreamState;
   #subscribed = false;
 
-  constructor(deps: O365StreamDeps, ctx: StreamContext, state: O365StreamState, recent: RecentIds) {
+  constructor(deps: O365StreamDeps, ctx: StreamContext, state: O365StreamState, recent: RecentIdsView) {
     this.#deps = deps;
     this.#ctx = ctx;
     this.#state = state;
