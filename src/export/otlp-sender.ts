@@ -1,4 +1,5 @@
 import { promisify } from 'node:util';
+import { tlsConnectOptions } from '../config/tls-context.ts';
 import { gzip as gzipCb } from 'node:zlib';
 import { Agent, request } from 'undici';
 import { classifyResponse, type ExportOutcome } from './outcome.ts';
@@ -17,7 +18,7 @@ export class OtlpSender {
   constructor(settings: OtlpSettings) {
     this.settings = settings;
     this.#agent = new Agent({
-      connect: { ca: settings.tls.ca, cert: settings.tls.cert, key: settings.tls.key },
+      connect: tlsConnectOptions(settings.tls),
       keepAliveTimeout: 30_000,
       connections: 16,
     });

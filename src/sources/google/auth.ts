@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { tlsConnectOptions } from '../../config/tls-context.ts';
 import { isAbsolute, resolve } from 'node:path';
 import { JWT } from 'google-auth-library';
 import { Agent, fetch as undiciFetch } from 'undici';
@@ -83,7 +84,7 @@ export function readServiceAccountKey(credentials: GoogleCustomerConfig['credent
 }
 
 function createFetch(tls: ClientTls | undefined): { fetch: typeof fetch; agent: Agent } {
-  const agent = new Agent({ connect: { ca: tls?.ca, cert: tls?.cert, key: tls?.key }, keepAliveTimeout: 30_000, headersTimeout: 60_000, bodyTimeout: 120_000 });
+  const agent = new Agent({ connect: tlsConnectOptions(tls), keepAliveTimeout: 30_000, headersTimeout: 60_000, bodyTimeout: 120_000 });
   const fetchImpl = (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) =>
     undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: agent });
   return { fetch: fetchImpl as unknown as typeof fetch, agent };

@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { tlsConnectOptions } from '../../config/tls-context.ts';
 import type { ClientTls } from '../../config/types.ts';
 
 /** A raw HTTP answer: the API client returns these, decisions are made elsewhere (errors.ts). */
@@ -16,7 +17,7 @@ export interface RawResponse {
 /** One undici connection pool per tenant, trusting the configured CA (e.g. the emulator's) if any. */
 export function createDispatcher(tls: ClientTls | undefined): Agent {
   return new Agent({
-    connect: { ca: tls?.ca, cert: tls?.cert, key: tls?.key },
+    connect: tlsConnectOptions(tls),
     keepAliveTimeout: 30_000,
     connections: 32,
     // Large blobs exist: never cut a slow body short on the client side beyond this.
