@@ -40,6 +40,10 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Exec form, node as PID 1's direct command: SIGTERM reaches node, which drains and saves its cursors.
 STOPSIGNAL SIGTERM
+# Memory, native side: glibc keeps freed response and compression buffers in per-thread arenas, and
+# with hundreds of tenants that was ~40 MB of RSS holding nothing. Two arenas, and large blocks
+# mapped and returned at once, keep it flat (README, Benchmarks). npm run bench uses these too.
+ENV MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=131072 MALLOC_MMAP_THRESHOLD_=131072
 # Memory: V8 otherwise lets the heap grow to several times what is live while a backlog drains
 # (peak RSS ~400 MB for ~80 MB live). A smaller young generation and a heap that grows by half
 # rather than up to 4x keep a 7-day backlog under 300 MB for about 10 % more CPU (README, Benchmarks).

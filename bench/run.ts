@@ -40,6 +40,13 @@ const IMAGE_NODE_FLAGS: string[] = (() => {
   if (!entry) throw new Error('Dockerfile has no ENTRYPOINT line in exec form');
   return (JSON.parse(entry[1] as string) as string[]).filter((a) => a.startsWith('--'));
 })();
+/** The Dockerfile's MALLOC_* environment (glibc arenas), for the same reason. */
+const IMAGE_MALLOC_ENV: Record<string, string> = Object.fromEntries(
+  [...readFileSync(join(ROOT, 'Dockerfile'), 'utf8').matchAll(/^ENV\s+(.+)$/gm)]
+    .flatMap((m) => (m[1] as string).trim().split(/\s+/))
+    .map((kv) => kv.split('=') as [string, string])
+    .filter(([k]) => k.startsWith('MALLOC_')),
+);
 const QUICK = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const ONLY = onlyIndex > 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : undefined;
@@ -179,12 +186,12 @@ async function runScenario(s: Scenario, floors: { o365?: FloorResult; google?: F
     const errors: string[] = [];
     const started = performance.now();
     const harnessCpu = process.cpuUsage();
-    // The daemon runs with the node flags the container image gives it (the Dockerfile's ENTRYPOINT);
+    // The daemon runs with the node flags and MALLOC_* environment the container image gives it;
     // BENCH_DAEMON_FLAGS adds more, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     const flags = [...IMAGE_NODE_FLAGS, ...(process.env['BENCH_DAEMON_FLAGS'] ?? '').split(' ').filter(Boolean)];
     child = spawn(process.execPath, [...flags, MAIN, 'run', '--config', file], {
       cwd: ROOT,
-      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+      env: { ...IMAGE_MALLOC_ENV, ...process.env, NODE_NO_WARNINGS: '1' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child.stderr!.setEncoding('utf8');

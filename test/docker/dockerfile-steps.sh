@@ -60,6 +60,13 @@ mapfile -t entry < <("$node26" -e '
   if (!m) { console.error("FAIL: no ENTRYPOINT in exec form"); process.exit(1); }
   for (const a of JSON.parse(m[1]).slice(1)) console.log(a);' "$repo/Dockerfile")
 entrypoint=("$node26" "${entry[@]}")
+# The runtime stage's ENV lines (NODE_ENV, MALLOC_*), as the image sets them for the entrypoint.
+mapfile -t image_env < <("$node26" -e '
+  const text = require("fs").readFileSync(process.argv[1], "utf8");
+  const runtime = text.slice(text.lastIndexOf("\nFROM "));
+  for (const m of runtime.matchAll(/^ENV\s+(.+)$/gm)) for (const kv of m[1].trim().split(/\s+/)) console.log(kv);' "$repo/Dockerfile")
+echo "image environment: ${image_env[*]}"
+for kv in "${image_env[@]}"; do export "${kv?}"; done
 step "ENTRYPOINT ${entry[*]} --help (cwd /app, NODE_ENV=production)"
 cd "$tmp/app"
 NODE_ENV=production "${entrypoint[@]}" --help
