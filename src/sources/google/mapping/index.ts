@@ -5,7 +5,8 @@
  * The IP, time and raw-flattening helpers are the Office 365 mapping's: the two sources meet the
  * same problems (ports and brackets in IPs, zone-less times, nested lists) and must agree.
  */
-import { createHash } from 'node:crypto';
+// One-shot hash(): the same digest as createHash().update().digest(), a third of the cost per call.
+import { hash } from 'node:crypto';
 import { AttributeBag } from '../../../core/attributes.ts';
 import type { AuditRecord, BodyValue } from '../../../core/record.ts';
 import { addSiemAttributes, type SiemOptions } from '../../../core/siem.ts';
@@ -88,7 +89,7 @@ function isObject(value: unknown): value is Json {
  */
 export function googleEventUid(id: { customerId: string; applicationName: string; time: string; uniqueQualifier: string }, index: number, name: string): string {
   const key = [id.customerId, id.applicationName, id.time, id.uniqueQualifier, String(index), name].join('\n');
-  return createHash('sha256').update(key).digest('hex').slice(0, 32);
+  return hash('sha256', key, 'hex').slice(0, 32);
 }
 
 function outcomeOf(application: string, event: Json): { outcome: Outcome; errorType?: string } {
