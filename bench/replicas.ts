@@ -8,6 +8,11 @@
  *
  * The emulators and the sink run in this process, so on a small machine they share the CPU with the
  * replicas: compare the rows with each other, not with other machines.
+ *
+ * Every API call takes BENCH_LATENCY_MS (default 150 ms, a realistic answer time) and blobs are small
+ * (1 to 20 records), so one replica is bound by its own fetch slots × latency, not by the request
+ * budget: the situation in which more replicas help. A drain bound by CPU cannot speed up here, where
+ * two cores also run the emulators, the sink and PostgreSQL.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,16 +25,26 @@ const PG_URL = process.env['AUDITRELAY_BENCH_PG_URL'] ?? 'postgres://postgres@12
 const TENANTS = Number(process.env['BENCH_TENANTS'] ?? 4);
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 40_000);
 const COUNTS = (process.env['BENCH_REPLICAS'] ?? '1,2,3').split(',').map(Number);
+const LATENCY_MS = Number(process.env['BENCH_LATENCY_MS'] ?? 150);
 
 const dir = mkdtempSync(join(tmpdir(), 'auditrelay-bench-replicas-'));
 const tenants = await startTenants(
   dir,
   TENANTS,
-  { subscribed: true, blobInterval: 0, backlog: '2h', backlogRecords: Math.ceil(RECORDS / TENANTS), maxLateness: 0 },
+  {
+    subscribed: true,
+    blobInterval: 0,
+    backlog: '2h',
+    backlogRecords: Math.ceil(RECORDS / TENANTS),
+    maxLateness: 0,
+    maxRecordsPerBlob: 20,
+    largeBlobRate: 0,
+    latencyMs: LATENCY_MS,
+  },
   { pollInterval: '2s', initialLookback: '3h' },
 );
 const truth = new Set(tenants.truth.list());
-console.log(`${TENANTS} tenants × 5 content types = ${TENANTS * 5} streams, ${truth.size} records in the backlog`);
+console.log(`${TENANTS} tenants × 5 content types = ${TENANTS * 5} streams, ${truth.size} records in the backlog, ${LATENCY_MS} ms per API call`);
 console.log('replicas  seconds  records/s  speed-up');
 
 let baseline = 0;
