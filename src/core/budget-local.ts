@@ -46,7 +46,9 @@ export class LocalBudget implements Budget {
       this.#holdTimer = undefined;
       this.#queue.start();
     }, ms);
-    this.#holdTimer.unref();
+    // Not unref'd: while the queue is paused this timer may be the only thing that will ever wake
+    // the held requests; an unref'd timer let the process exit (code 13) mid-run when nothing else
+    // (e.g. the telemetry server) kept the event loop alive.
   }
 
   usedLastMinute(): number {

@@ -51,7 +51,8 @@ export const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts'
 
 /** `auditrelay run` as a child process on the pinned Node, exporting to the sink. */
 export function spawnDaemon(world: World, extraEnv: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [CLI, 'run', '--config', world.emulators.config], {
+  // An ephemeral telemetry port: test files run in parallel, and a fixed one collides.
+  return spawn(process.execPath, [CLI, 'run', '--config', world.emulators.config, '--http-addr', '127.0.0.1:0'], {
     env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: world.sink.endpoint, ...extraEnv },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

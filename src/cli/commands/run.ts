@@ -98,5 +98,13 @@ export async function runUntilSignal(loaded: LoadedConfig, log: Logger, httpAddr
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  await stopped;
+  // A daemon runs until it is told to stop. Without this, a moment when every stream waits on
+  // a promise with no live handle behind it would end the process with "unsettled top-level
+  // await" (exit 13) and the undelivered work would wait for a restart.
+  const keepAlive = setInterval(() => undefined, 60_000);
+  try {
+    await stopped;
+  } finally {
+    clearInterval(keepAlive);
+  }
 }
