@@ -43,7 +43,10 @@ describe('RecentIds', () => {
     const ids = new RecentIds(capacity);
     const model: string[] = [];
     let seed = 42;
-    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     for (let step = 0; step < 20_000; step++) {
       const id = `id${Math.floor(rand() * 200)}`;
       if (rand() < 0.2) {
