@@ -322,12 +322,14 @@ describe('auditrelay emulate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'auditrelay-emulate-cli-'));
     const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts'), 'emulate', '--seed', '2', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const line = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         if (out.includes('\n')) resolve(out.split('\n')[0] as string);
       });
-      child.once('exit', (code) => reject(new Error(`emulate exited early with ${code}`)));
+      child.once('exit', (code) => reject(new Error(`emulate exited early with ${code}: ${err}`)));
     });
     const ready = JSON.parse(line) as { o365: string; ca: string; config: string };
     expect(ready.o365).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
@@ -335,7 +337,8 @@ describe('auditrelay emulate', () => {
     expect(loadConfigFile(ready.config).config.sources.o365).toHaveLength(1);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(out.trim().split('\n')).toHaveLength(1);
+    // The messages carry what emulate wrote, so a failure says why (once seen under full-suite load).
+    expect(await exited, `exit code; stderr: ${err}`).toBe(0);
+    expect(out.trim().split('\n'), `stdout: ${out}`).toHaveLength(1);
   });
 });

@@ -26,7 +26,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function world(): Promise<{ emulators: RunningEmulators; sink: OtlpSink; config: string; state: string }> {
+async function world(options: { shutdownTimeout?: string } = {}): Promise<{ emulators: RunningEmulators; sink: OtlpSink; config: string; state: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'auditrelay-telemetry-'));
   const emulators = await startEmulators({ dir, seed: 11, faults: false, o365: { backlog: '1h', backlogRecords: 200, blobInterval: 0 }, google: { history: 0, eventsPerMinute: 0, live: false } });
   const sink = await startOtlpSink();
@@ -37,7 +37,7 @@ async function world(): Promise<{ emulators: RunningEmulators; sink: OtlpSink; c
   doc.sources.o365[0].pollInterval = '300ms';
   doc.telemetry = { httpAddr: '127.0.0.1:0' };
   doc.log = { level: 'info' };
-  doc.shutdownTimeout = '5s';
+  doc.shutdownTimeout = options.shutdownTimeout ?? '5s';
   doc.export = { retryInitial: '100ms', retryMax: '1s' };
   const config = join(dir, 'telemetry.yaml');
   writeFileSync(config, stringify(doc));
@@ -178,7 +178,10 @@ describe('auditrelay run: health, metrics, completeness and shutdown (child proc
   }, 120_000);
 
   it('on SIGTERM stops fetching but delivers what it fetched, and checkpoints exactly what the endpoint accepted', async () => {
-    const w = await world();
+    // Every answer takes 800 ms, and a blob in flight at SIGTERM is delivered to its end: one of
+    // 1,000–5,000 records (the emulator makes a few) is 2–10 sequential requests of 500, queued behind the other
+    // slots' requests on 4 export slots. The deadline is not what this test is about (the next one is).
+    const w = await world({ shutdownTimeout: '20s' });
     w.sink.setMode({ kind: 'delay', ms: 800 });
     const daemon = runDaemon(w.config, w.sink.endpoint);
     await waitFor(() => w.sink.uids().length > 0, () => 'a first export to be answered');
