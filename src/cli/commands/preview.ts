@@ -6,6 +6,7 @@ import { DEFAULT_SIEM } from '../../core/siem.ts';
 import { encodeRequest, ResourceCache, toLogRecord } from '../../export/encode.ts';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { googleResource, mapGoogleActivity } from '../../sources/google/mapping/index.ts';
+import { isObject } from '../../sources/o365/mapping/flatten.ts';
 import { mapO365Record, o365Resource } from '../../sources/o365/mapping/index.ts';
 
 type Json = Record<string, unknown>;
@@ -19,10 +20,6 @@ export interface InputItem {
 export interface InputProblem {
   where: string;
   message: string;
-}
-
-function isObject(value: unknown): value is Json {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** A content blob is an array of records; an activities.list page is `{kind, items: [...]}`. */

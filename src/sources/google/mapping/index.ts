@@ -11,7 +11,7 @@ import { AttributeBag } from '../../../core/attributes.ts';
 import type { AuditRecord, BodyValue } from '../../../core/record.ts';
 import { addSiemAttributes, type SiemOptions } from '../../../core/siem.ts';
 import { parseClientAddress } from '../../o365/mapping/client-ip.ts';
-import { flattenRaw } from '../../o365/mapping/flatten.ts';
+import { flattenRaw, isObject } from '../../o365/mapping/flatten.ts';
 import { INFO, WARN, SEVERITY_TEXT, labelSeverity } from '../../o365/mapping/severity.ts';
 import { parseUtcDateTime } from '../../o365/mapping/time.ts';
 import { parameterText, parameterValue, setParameters } from './parameters.ts';
@@ -74,10 +74,6 @@ type Outcome = 'success' | 'failure' | 'unknown';
 function text(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
-}
-
-function isObject(value: unknown): value is Json {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /**
@@ -155,7 +151,7 @@ export function mapGoogleActivity(activity: unknown, ctx: GoogleMappingContext):
   const client = parseClientAddress(a['ipAddress']);
 
   return events.map((raw, index) => {
-    const event = (raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as Json;
+    const event = isObject(raw) ? raw : {};
     const name = text(event['name']) ?? '';
     const type = text(event['type']);
     // A split event's position in its activity is unknown: its content tells it from its siblings.

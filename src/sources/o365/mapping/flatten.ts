@@ -5,7 +5,8 @@ const MAX_DEPTH = 4;
 
 type Json = Record<string, unknown>;
 
-function isObject(value: unknown): value is Json {
+/** A JSON object (not null, not an array): the test every mapping makes before reading fields. */
+export function isObject(value: unknown): value is Json {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 

@@ -7,7 +7,7 @@ import type { AuditRecord, BodyValue } from '../../../core/record.ts';
 import { addSiemAttributes, type SiemOptions } from '../../../core/siem.ts';
 import { parseClientAddress } from './client-ip.ts';
 import { extractDlp, extractAlert } from './security.ts';
-import { flattenRaw } from './flatten.ts';
+import { flattenRaw, isObject } from './flatten.ts';
 import { recordTypeName } from './record-types.ts';
 import { INFO, WARN, SEVERITY_TEXT, labelSeverity } from './severity.ts';
 import { parseUtcDateTime } from './time.ts';
@@ -175,10 +175,9 @@ export function mapO365Record(raw: unknown, ctx: O365MappingContext): AuditRecor
   } else {
     // DLP matches in SharePoint and OneDrive name the file in SharePointMetaData (ObjectId is a GUID).
     const meta = r['SharePointMetaData'];
-    if (meta !== null && typeof meta === 'object' && !Array.isArray(meta)) {
-      const m = meta as Record<string, unknown>;
-      const url = text(m['FilePathUrl']);
-      bag.set('file.name', text(m['FileName']));
+    if (isObject(meta)) {
+      const url = text(meta['FilePathUrl']);
+      bag.set('file.name', text(meta['FileName']));
       if (url && /^https?:\/\//i.test(url)) {
         if (!bag.has('url.full')) bag.set('url.full', url);
         bag.set('file.path', url);
