@@ -98,13 +98,18 @@ export async function runUntilSignal(loaded: LoadedConfig, log: Logger, httpAddr
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  // A daemon runs until it is told to stop. Without this, a moment when every stream waits on
-  // a promise with no live handle behind it would end the process with "unsettled top-level
-  // await" (exit 13) and the undelivered work would wait for a restart.
-  const keepAlive = setInterval(() => undefined, 60_000);
+  // Before it is told to stop, an empty event loop means every stream waits on something nothing
+  // can settle any more: a bug (an unref'd hold timer was one). Say so and exit like the other fatal
+  // errors, so the supervisor restarts from the last checkpoint, rather than Node ending the process
+  // silently with "unsettled top-level await" (13) or the daemon idling forever.
+  const onIdle = () => {
+    log.fatal({}, 'nothing left that can wake the daemon (a bug): exiting; a restart resumes from the last checkpoint');
+    process.exit(70);
+  };
+  process.once('beforeExit', onIdle);
   try {
     await stopped;
   } finally {
-    clearInterval(keepAlive);
+    process.off('beforeExit', onIdle);
   }
 }
