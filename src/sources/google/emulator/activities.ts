@@ -116,7 +116,6 @@ const INSERT_LIMIT = 64;
 const CACHED_QUERIES = 16;
 
 export class ActivityStore {
-  readonly #byApp = new Map<string, EmulatedActivity[]>();
   readonly #ordered = new Map<string, OrderedActivities>();
   /** Results by query, valid while no activity has been generated since (`#count` unchanged). */
   readonly #results = new Map<string, { count: number; result: EmulatedActivity[] }>();
@@ -173,12 +172,6 @@ export class ActivityStore {
       uids: events.map((e, index) => googleEventUid(id, index, e.name)),
       eventNames: events.map((e) => e.name),
     });
-    let list = this.#byApp.get(application);
-    if (!list) {
-      list = [];
-      this.#byApp.set(application, list);
-    }
-    list.push(activity);
     let ordered = this.#ordered.get(application);
     if (!ordered) {
       ordered = { sorted: [], pending: [] };
@@ -247,7 +240,9 @@ export class ActivityStore {
 
   /** Uids of every event visible at `now`: the truth. */
   *visibleUids(now: number): Iterable<string> {
-    for (const list of this.#byApp.values()) for (const a of list) if (a.visibleAt <= now) yield* a.uids;
+    for (const { sorted, pending } of this.#ordered.values()) {
+      for (const list of [sorted, pending]) for (const a of list) if (a.visibleAt <= now) yield* a.uids;
+    }
   }
 
   get size(): number {
