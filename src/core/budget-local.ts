@@ -1,5 +1,5 @@
 import PQueue from 'p-queue';
-import { BUDGET_TRANSIT_MARGIN_MS, type Budget } from './budget.ts';
+import { BUDGET_TRANSIT_MARGIN_MS, type Budget, ThrottleBackoff } from './budget.ts';
 import { RecentStarts } from './recent-starts.ts';
 
 const MINUTE_MS = 60_000;
@@ -14,6 +14,7 @@ export class LocalBudget implements Budget {
   readonly requestsPerMinute: number;
   readonly #queue: PQueue;
   readonly #starts: RecentStarts;
+  readonly throttle = new ThrottleBackoff();
   #holdUntil = 0;
   #holdTimer: NodeJS.Timeout | undefined;
   readonly #now: () => number;

@@ -1,3 +1,6 @@
+import { API_CALL_DEFAULTS } from './api-call/defaults.ts';
+import { backoffDelay } from './backoff.ts';
+
 /**
  * The API counts requests when they reach it, we when they start: a request that starts late in
  * one minute and travels fast can land in the same 60 s as one that started 60 s earlier and
@@ -17,8 +20,28 @@ export interface Budget {
   readonly requestsPerMinute: number;
   /** Runs `fn` when the budget allows one more request. Higher priority runs first. */
   schedule<T>(fn: () => Promise<T>, options?: { priority?: number; signal?: AbortSignal }): Promise<T>;
-  /** The API said we are throttled: hold every request of this budget for `ms`. */
+  /** Hold every request of this budget for `ms`. */
   holdFor(ms: number): void;
+  /** Consecutive throttling answers across all streams of this budget, and the hold the next one gets. */
+  readonly throttle: ThrottleBackoff;
   /** Requests started in the last minute (for metrics and benchmarks). */
   usedLastMinute(): number;
+}
+
+/**
+ * Throttling is per budget (a tenant, a Cloud project), so the backoff is too: consecutive throttling
+ * answers across all of the budget's streams grow the hold (`API_CALL_DEFAULTS.throttleBackoff`),
+ * and any other answer resets it.
+ */
+export class ThrottleBackoff {
+  #consecutive = 0;
+  /** The hold for one more throttling answer. */
+  next(retryAfterMs: number | undefined, random: () => number = Math.random): { holdMs: number; consecutive: number } {
+    const holdMs = retryAfterMs ?? backoffDelay(API_CALL_DEFAULTS.throttleBackoff, this.#consecutive, random);
+    this.#consecutive++;
+    return { holdMs, consecutive: this.#consecutive };
+  }
+  reset(): void {
+    this.#consecutive = 0;
+  }
 }

@@ -7,7 +7,7 @@ import { listSubscriptions, parseSubscriptions, type SubscriptionInfo } from '..
 import { startSubscription } from '../sources/o365/client/start-subscription.ts';
 import { feedUrl, type TenantClient } from '../sources/o365/client/tenant-client.ts';
 import { type ContentType, type O365TenantConfig, resolvedUrls } from '../sources/o365/config.ts';
-import { type ApiVerdict, classifyApiResponse, serverTime } from '../sources/o365/errors.ts';
+import { classifyApiResponse, type O365Verdict, serverTime } from '../sources/o365/errors.ts';
 import type { RawResponse } from '../sources/o365/http.ts';
 import { restoreState } from '../sources/o365/ledger.ts';
 import { createTenantClient } from '../sources/o365/tenant.ts';
@@ -105,14 +105,14 @@ function tokenFinding(p: O365Probe): Finding {
   );
 }
 
-function verdictOf(ex: Exchange): ApiVerdict | undefined {
+function verdictOf(ex: Exchange): O365Verdict | undefined {
   return ex.res ? classifyApiResponse(ex.res, ex.receivedMs) : undefined;
 }
 
 function describeAnswer(ex: Exchange): string {
   if (!ex.res) return `no answer (${ex.error ?? 'network error'})`;
   const v = verdictOf(ex)!;
-  const code = 'code' in v ? v.code : `HTTP ${ex.res.status}`;
+  const code = 'code' in v && v.code ? v.code : 'reason' in v ? v.reason : `HTTP ${ex.res.status}`;
   const message = 'message' in v && v.message ? `: ${v.message}` : '';
   return `${code}${message}`.slice(0, 300);
 }
@@ -159,7 +159,7 @@ function accessFindings(p: O365Probe, list: Exchange): { findings: Finding[]; us
     return { usable: false, findings: [tenantOk, finding('o365.permissions', t, 'fail', answer, hint), ...skipped(['o365.audit-logging'], t, 'permission refused')] };
   }
   if (v.kind === 'throttled') {
-    return { usable: false, findings: skipped(['o365.tenant', 'o365.permissions', 'o365.audit-logging'], t, `throttled (${v.code}): see o365.publisher`) };
+    return { usable: false, findings: skipped(['o365.tenant', 'o365.permissions', 'o365.audit-logging'], t, `throttled (${v.reason}): see o365.publisher`) };
   }
   return {
     usable: false,
@@ -253,7 +253,7 @@ function subscriptionFinding(p: O365Probe, ct: ContentType, sub: SubscriptionInf
     return finding('o365.subscription', target, 'fail', `${notCollected}; not started: ${start.reason}`, 'a running daemon starts missing subscriptions itself within 15 minutes; otherwise stop it and run `auditrelay doctor --fix`');
   }
   const v = verdictOf(start.exchange);
-  if (v?.kind === 'ok' || v?.kind === 'already-enabled') {
+  if (v?.kind === 'ok' || (v?.kind === 'other' && v.meaning === 'already-enabled')) {
     return finding('o365.subscription', target, 'ok', `${was}; started by --fix (the first content can take up to 12 hours to appear)`);
   }
   const hint =
@@ -288,10 +288,10 @@ export function contentFinding(target: string, ex: Exchange | undefined): Findin
   }
   const answer = `subscriptions/content: ${describeAnswer(ex)}`;
   if (!v) return finding('o365.content', target, 'fail', answer, 'the API did not answer: check the network path and try again');
-  if (v.kind === 'bad-window') return finding('o365.content', target, 'fail', answer, NTP_HINT);
+  if (v.kind === 'other' && v.meaning === 'bad-window') return finding('o365.content', target, 'fail', answer, NTP_HINT);
   if (v.kind === 'config') return finding('o365.content', target, 'fail', answer, v.hint);
   if (v.kind === 'throttled') return finding('o365.content', target, 'warn', answer, 'throttled: see o365.publisher');
-  if (v.kind === 'no-subscription' || v.kind === 'subscription-disabled') {
+  if (v.kind === 'other' && (v.meaning === 'no-subscription' || v.meaning === 'subscription-disabled')) {
     return finding('o365.content', target, 'fail', answer, 'the subscription is not enabled: see o365.subscription');
   }
   return finding('o365.content', target, 'fail', answer, 'the API refused the listing: try again later');
@@ -407,8 +407,8 @@ export async function probeO365(tenant: O365TenantConfig, options: O365ProbeOpti
       let enabled = sub?.status === 'enabled';
       if (!enabled && options.fix) {
         pt.start = await startWithRule(client, token, ct, options.store, now, exchange, signal);
-        const v = pt.start.kind === 'sent' && pt.start.exchange.res ? classifyApiResponse(pt.start.exchange.res, now()).kind : undefined;
-        enabled = v === 'ok' || v === 'already-enabled';
+        const v = pt.start.kind === 'sent' && pt.start.exchange.res ? classifyApiResponse(pt.start.exchange.res, now()) : undefined;
+        enabled = v?.kind === 'ok' || (v?.kind === 'other' && v.meaning === 'already-enabled');
       }
       // Neither time: the API's own "last 24 hours" on its own clock, as in the troubleshooting guide.
       if (enabled) pt.content = await exchange('subscriptions/content', () => listContentPage(client, token, feedUrl(client, 'subscriptions/content', { contentType: ct }), signal));

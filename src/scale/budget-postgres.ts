@@ -1,4 +1,4 @@
-import { BUDGET_TRANSIT_MARGIN_MS, type Budget } from '../core/budget.ts';
+import { BUDGET_TRANSIT_MARGIN_MS, type Budget, ThrottleBackoff } from '../core/budget.ts';
 import { RecentStarts } from '../core/recent-starts.ts';
 import type { PostgresStateStore } from '../state/postgres-store.ts';
 import type { Logger } from '../telemetry/log.ts';
@@ -47,6 +47,8 @@ export class SharedBudget implements Budget {
   readonly #starts: RecentStarts;
   #tokens = 0;
   #tokensExpireAt = 0;
+  /** This replica's count of consecutive throttling answers; the hold itself is shared through the database. */
+  readonly throttle = new ThrottleBackoff();
   #holdUntil = 0;
   #pumping = false;
 

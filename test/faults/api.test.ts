@@ -32,7 +32,7 @@ describe('fault: the audit APIs', () => {
     const outcome = await finish(s, run, 'api-throttling-storm', 150_000, () => ({
       storm_s: FAULT_WINDOW_MS / 1000,
       google_quota_answers: quota.quota403 + quota.quota429 + quota.quotaPerMinute,
-      o365_holds_logged: run.grep(/throttled by the Management Activity API/).length,
+      o365_holds_logged: run.grep(/throttled by the API: holding every request of this budget/).filter((l) => l.includes('"budget":"o365/')).length,
       google_holds_logged: run.grep(/quota exceeded: holding the project budget/).length,
     }));
     expectNothingLost(outcome);

@@ -6,6 +6,10 @@ import { PageGuard } from '../../src/sources/o365/pagination.ts';
 import { subscriptionAction, START_INTERVAL_MS } from '../../src/sources/o365/subscriptions.ts';
 
 const now = Date.parse('2026-11-22T05:00:00Z');
+const meaning = (r: ReturnType<typeof res>) => {
+  const v = classifyApiResponse(r, now);
+  return v.kind === 'other' ? v.meaning : v.kind;
+};
 const res = (status: number, code?: string, headers: Record<string, string> = {}, message = 'msg') => ({
   status,
   headers,
@@ -14,21 +18,21 @@ const res = (status: number, code?: string, headers: Record<string, string> = {}
 
 describe('classifyApiResponse', () => {
   it('treats AF429 as throttling whether it comes as 403 or 429, and honours Retry-After', () => {
-    expect(classifyApiResponse(res(403, 'AF429'), now)).toEqual({ kind: 'throttled', code: 'AF429', retryAfterMs: undefined });
-    expect(classifyApiResponse(res(429, undefined, { 'retry-after': '7' }), now)).toEqual({ kind: 'throttled', code: 'HTTP 429', retryAfterMs: 7000 });
+    expect(classifyApiResponse(res(403, 'AF429'), now)).toEqual({ kind: 'throttled', reason: 'AF429', retryAfterMs: undefined });
+    expect(classifyApiResponse(res(429, undefined, { 'retry-after': '7' }), now)).toEqual({ kind: 'throttled', reason: 'HTTP 429', retryAfterMs: 7000 });
   });
 
   it('maps subscription codes to their meaning', () => {
-    expect(classifyApiResponse(res(400, 'AF20024'), now).kind).toBe('already-enabled');
-    expect(classifyApiResponse(res(400, 'AF20022'), now).kind).toBe('no-subscription');
-    expect(classifyApiResponse(res(400, 'AF20023'), now).kind).toBe('subscription-disabled');
+    expect(meaning(res(400, 'AF20024'))).toBe('already-enabled');
+    expect(meaning(res(400, 'AF20022'))).toBe('no-subscription');
+    expect(meaning(res(400, 'AF20023'))).toBe('subscription-disabled');
   });
 
   it('sends configuration problems to the operator with a fix', () => {
     const v = classifyApiResponse(res(403, 'AF20011'), now);
     expect(v.kind).toBe('config');
     expect(v.kind === 'config' && v.hint).toMatch(/audit/i);
-    expect(classifyApiResponse(res(401), now).kind).toBe('auth-expired');
+    expect(classifyApiResponse(res(401), now)).toMatchObject({ kind: 'auth-expired', ifPersistent: { kind: 'config' } });
     expect(classifyApiResponse(res(403, 'AF10001'), now).kind).toBe('config');
   });
 
@@ -37,10 +41,11 @@ describe('classifyApiResponse', () => {
   });
 
   it('recognises bad windows, bad next pages and gone content', () => {
-    expect(classifyApiResponse(res(400, 'AF20055'), now).kind).toBe('bad-window');
-    expect(classifyApiResponse(res(400, 'AF20030'), now).kind).toBe('bad-window');
-    expect(classifyApiResponse(res(400, 'AF20031'), now).kind).toBe('bad-next-page');
-    expect(classifyApiResponse(res(400, 'AF20051'), now)).toMatchObject({ kind: 'content-gone', code: 'AF20051' });
+    expect(meaning(res(400, 'AF20055'))).toBe('bad-window');
+    expect(meaning(res(400, 'AF20030'))).toBe('bad-window');
+    expect(meaning(res(400, 'AF20031'))).toBe('bad-next-page');
+    expect(classifyApiResponse(res(400, 'AF20051'), now)).toMatchObject({ kind: 'other', meaning: 'content-gone', code: 'AF20051' });
+    expect(classifyApiResponse(res(404), now)).toMatchObject({ kind: 'other', meaning: 'content-gone', code: 'HTTP 404' });
   });
 
   it('survives an HTML error page', () => {

@@ -1,7 +1,7 @@
 import { RecentIds, scopedRecentIds } from '../../core/recent-ids.ts';
 import type { SiemOptions } from '../../core/siem.ts';
 import type { Source, Stream } from '../../core/source.ts';
-import { ClockSkew } from './api-call.ts';
+import { ClockSkew } from './clock-skew.ts';
 import type { O365TenantConfig } from './config.ts';
 import { O365Stream } from './stream.ts';
 import { createTenantClient } from './tenant.ts';

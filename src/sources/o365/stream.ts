@@ -5,13 +5,16 @@ import type { SiemOptions } from '../../core/siem.ts';
 import type { Stream, StreamContext, StreamHealth, StreamState } from '../../core/source.ts';
 import { JsonArrayError } from '../../core/json-array-stream.ts';
 import { formatDuration } from '../../core/time.ts';
-import { type ClockSkew, callApi, TransientApiError } from './api-call.ts';
+import { type CallResult, callApi, TransientApiError } from '../../core/api-call/call.ts';
+import type { ClockSkew } from './clock-skew.ts';
 import { fetchBlob, readBlob } from './client/fetch-blob.ts';
 import { firstPageUrl, listContentPage, nextPageUri, parseContentPage } from './client/list-content.ts';
 import { listSubscriptions, parseSubscriptions } from './client/list-subscriptions.ts';
 import { startSubscription } from './client/start-subscription.ts';
 import type { TenantClient } from './client/tenant-client.ts';
 import type { ContentType, O365TenantConfig } from './config.ts';
+import { judgeApiAnswer, type O365Meaning, serverTime } from './errors.ts';
+import type { RawResponse } from './http.ts';
 import {
   type BlobEntry,
   committedWatermark,
@@ -32,7 +35,7 @@ import { PageGuard } from './pagination.ts';
 import { subscriptionAction } from './subscriptions.ts';
 import { planListing, type Window } from './windows.ts';
 
-type CallResult = Awaited<ReturnType<typeof callApi>>;
+type O365CallResult = CallResult<RawResponse, O365Meaning>;
 
 /** The connection broke while a blob's body was being read (reset, body timeout): worth a retry. */
 function isBodyReadError(err: unknown): boolean {
@@ -131,16 +134,29 @@ class StreamRun {
     return this.#ctx.now() + this.#deps.skew.skewMs;
   }
 
-  #call(operation: string, send: (token: string) => ReturnType<typeof fetchBlob>, priority = 0) {
-    return callApi(this.#ctx, this.#deps.client, this.#deps.skew, operation, send, priority);
+  /** One operation through the core's API-call policy; every answer's Date header updates the clock skew. */
+  #call(operation: string, send: (token: string) => Promise<RawResponse>, priority = 0): Promise<O365CallResult> {
+    const { client, skew } = this.#deps;
+    const ctx = this.#ctx;
+    return callApi(ctx, {
+      operation,
+      priority,
+      authorize: () => client.tokens.token(),
+      attempt: send,
+      renewAuth: () => client.tokens.invalidate(),
+      judge: (answer, now) => {
+        if ('value' in answer) skew.observe(serverTime(answer.value), now, ctx);
+        return judgeApiAnswer(answer, now);
+      },
+    });
   }
 
   /** Lists subscriptions; starts ours when it is missing or disabled (at most once per 15 minutes). */
   async #ensureSubscription(): Promise<boolean> {
     const { client, contentType } = this.#deps;
-    const { res, verdict } = await this.#call('subscriptions/list', (t) => listSubscriptions(client, t, this.#ctx.signal), LIST_PRIORITY);
-    if (verdict.kind !== 'ok') throw new TransientApiError(`subscriptions/list: ${verdict.kind}`);
-    const mine = parseSubscriptions(res.body).find((s) => s.contentType === contentType);
+    const listed = await this.#call('subscriptions/list', (t) => listSubscriptions(client, t, this.#ctx.signal), LIST_PRIORITY);
+    if (!listed.ok) throw new TransientApiError(`subscriptions/list: ${listed.verdict.meaning} ${listed.verdict.code}`);
+    const mine = parseSubscriptions(listed.value.body).find((s) => s.contentType === contentType);
     return this.#startIfAllowed(mine?.status === 'enabled', mine ? `status ${mine.status}` : 'no subscription');
   }
 
@@ -156,8 +172,8 @@ class StreamRun {
     this.#committer.request();
     await this.#committer.flush();
     const { client, contentType } = this.#deps;
-    const { verdict } = await this.#call('subscriptions/start', (t) => startSubscription(client, t, contentType, this.#ctx.signal), LIST_PRIORITY);
-    if (verdict.kind === 'ok' || verdict.kind === 'already-enabled') {
+    const { ok, verdict } = await this.#call('subscriptions/start', (t) => startSubscription(client, t, contentType, this.#ctx.signal), LIST_PRIORITY);
+    if (ok || verdict.meaning === 'already-enabled') {
       this.#ctx.log.info({ why }, 'subscription started');
       return true;
     }
@@ -204,7 +220,7 @@ class StreamRun {
     let url = firstPageUrl(client, contentType, window);
     for (;;) {
       const pageUrl = url;
-      let outcome: CallResult | undefined;
+      let outcome: O365CallResult | undefined;
       try {
         outcome = await this.#call('subscriptions/content', (t) => listContentPage(client, t, pageUrl, this.#ctx.signal), LIST_PRIORITY);
       } catch (err) {
@@ -214,8 +230,8 @@ class StreamRun {
         }
         throw err;
       }
-      const { res, verdict } = outcome;
-      if (verdict.kind !== 'ok') return this.#listingRefused(verdict, window);
+      if (!outcome.ok) return this.#listingRefused(outcome.verdict, window);
+      const res = outcome.value;
       try {
         items.push(...parseContentPage(res.body));
       } catch (err) {
@@ -234,11 +250,11 @@ class StreamRun {
     }
   }
 
-  #listingRefused(verdict: { kind: string; code?: string; message?: string }, window: Window): undefined {
-    if (verdict.kind === 'no-subscription' || verdict.kind === 'subscription-disabled') {
+  #listingRefused(verdict: { meaning: O365Meaning; code: string; message: string }, window: Window): undefined {
+    if (verdict.meaning === 'no-subscription' || verdict.meaning === 'subscription-disabled') {
       this.#subscribed = false;
-      this.#ctx.log.error({ code: verdict.code ?? verdict.kind }, 'subscription is missing or disabled: this content type is NOT being collected; starting it again');
-    } else if (verdict.kind === 'bad-window') {
+      this.#ctx.log.error({ code: verdict.code }, 'subscription is missing or disabled: this content type is NOT being collected; starting it again');
+    } else if (verdict.meaning === 'bad-window') {
       this.#ctx.log.error(
         { code: verdict.code, message: verdict.message, window, skew: formatDuration(this.#deps.skew.skewMs) },
         'the API refused the listing window; this is often local clock skew: check the host clock (NTP)',
@@ -282,7 +298,7 @@ class StreamRun {
 
   async #fetchAndDeliver(blob: BlobEntry, signal: AbortSignal, answered: () => void): Promise<void> {
     const { client } = this.#deps;
-    let outcome: CallResult;
+    let outcome: O365CallResult;
     try {
       outcome = await this.#call('content/get', (t) => fetchBlob(client, t, blob.uri, signal));
     } catch (err) {
@@ -290,18 +306,8 @@ class StreamRun {
       return this.#failed(blob, err.message);
     }
     answered();
-    const { res, verdict } = outcome;
-    if (verdict.kind === 'content-gone' && (verdict.code === 'AF20051' || blob.expires <= this.#apiNow())) {
-      this.#ctx.log.error({ blob: blob.id, created: new Date(blob.created).toISOString() }, 'DATA LOST: content blob expired before it could be fetched');
-      this.#state = markLost(this.#state, blob.id, 'expired', `${verdict.code} ${verdict.message}`, this.#ctx.now());
-      this.#ctx.progress.count('lost', blob.created);
-      this.#committer.request();
-      return;
-    }
-    if (verdict.kind !== 'ok') {
-      res.stream?.destroy();
-      return this.#failed(blob, `${verdict.kind} ${'code' in verdict ? verdict.code : ''}`);
-    }
+    if (!outcome.ok) return this.#refused(blob, outcome.verdict, outcome.value);
+    const res = outcome.value;
     // Read, map and deliver one export batch at a time: a 5,000-record blob never sits in memory whole.
     // If the body breaks part-way, what was delivered stays delivered (its uids are remembered, so the
     // retry skips them while they are recent) and the blob is retried as a whole, then set aside.
@@ -319,6 +325,19 @@ class StreamRun {
     this.#state = markDelivered(this.#state, blob.id);
     this.#ctx.progress.count('exported', blob.created);
     this.#committer.request();
+  }
+
+  /** The API answered the blob GET with something else than its records: lost if it expired, else retried. */
+  #refused(blob: BlobEntry, verdict: { meaning: O365Meaning; code: string; message: string }, res: RawResponse | undefined): void {
+    res?.stream?.destroy();
+    if (verdict.meaning === 'content-gone' && (verdict.code === 'AF20051' || blob.expires <= this.#apiNow())) {
+      this.#ctx.log.error({ blob: blob.id, created: new Date(blob.created).toISOString() }, 'DATA LOST: content blob expired before it could be fetched');
+      this.#state = markLost(this.#state, blob.id, 'expired', `${verdict.code} ${verdict.message}`, this.#ctx.now());
+      this.#ctx.progress.count('lost', blob.created);
+      this.#committer.request();
+      return;
+    }
+    this.#failed(blob, `${verdict.meaning} ${verdict.code}`);
   }
 
   /** Delivers the records not seen recently; resolves to how many the endpoint accepted. */

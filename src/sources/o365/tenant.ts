@@ -1,4 +1,3 @@
-import { TenantThrottle } from './api-call.ts';
 import { TokenProvider } from './auth.ts';
 import type { TenantClient } from './client/tenant-client.ts';
 import { type O365TenantConfig, resolvedUrls } from './config.ts';
@@ -6,7 +5,7 @@ import { createDispatcher } from './http.ts';
 
 /**
  * Everything needed to reach one tenant: its connection pool (with the configured CA), its token
- * provider and its throttle state. The daemon's streams and `doctor` build it the same way.
+ * provider. The daemon's streams and `doctor` build it the same way.
  */
 export function createTenantClient(tenant: O365TenantConfig): TenantClient {
   const urls = resolvedUrls(tenant);
@@ -17,6 +16,5 @@ export function createTenantClient(tenant: O365TenantConfig): TenantClient {
     publisherIdentifier: tenant.publisherIdentifier ?? tenant.tenantId,
     dispatcher,
     tokens: new TokenProvider(tenant, urls, dispatcher),
-    throttle: new TenantThrottle(),
   };
 }

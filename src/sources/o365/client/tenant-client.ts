@@ -1,5 +1,4 @@
 import type { Agent } from 'undici';
-import type { TenantThrottle } from '../api-call.ts';
 import type { TokenProvider } from '../auth.ts';
 import { httpRequest, type RawResponse } from '../http.ts';
 
@@ -10,7 +9,6 @@ export interface TenantClient {
   publisherIdentifier: string;
   dispatcher: Agent;
   tokens: TokenProvider;
-  throttle: TenantThrottle;
 }
 
 export function feedUrl(client: TenantClient, path: string, query: Record<string, string> = {}): string {

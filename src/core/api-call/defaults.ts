@@ -1,0 +1,20 @@
+import type { BackoffPolicy } from '../backoff.ts';
+
+/**
+ * Every retry constant of the API-call policy, once, with why. Backoffs are capped exponential with
+ * full jitter (`backoff.ts`): delay n is uniform in [0.1, 1] × min(maxMs, initialMs × multiplier^n).
+ */
+export const API_CALL_DEFAULTS = {
+  /**
+   * The hold after consecutive throttling answers of one budget (a tenant, a Cloud project), across
+   * all of its streams; any other answer resets the count. A lone throttle costs about a second,
+   * a storm backs the whole budget off quickly. A Retry-After given by the API is used instead.
+   */
+  throttleBackoff: { initialMs: 1_000, maxMs: 5 * 60_000, multiplier: 2 } satisfies BackoffPolicy,
+  /** Between attempts of one call that failed transiently (5xx, 408, network). */
+  transientBackoff: { initialMs: 1_000, maxMs: 60_000, multiplier: 2 } satisfies BackoffPolicy,
+  /** Attempts of one call before a transient failure goes back to the caller (a listing waits for the next poll, a blob is retried later). */
+  transientAttempts: 5,
+  /** Fresh credentials tried after a 401 before the answer counts as what the source says a persistent 401 means. */
+  authRenewals: 2,
+} as const;
