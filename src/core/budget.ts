@@ -37,7 +37,7 @@ export class ThrottleBackoff {
   #consecutive = 0;
   /** The hold for one more throttling answer. */
   next(retryAfterMs: number | undefined, random: () => number = Math.random): { holdMs: number; consecutive: number } {
-    const holdMs = retryAfterMs ?? backoffDelay(API_CALL_DEFAULTS.throttleBackoff, this.#consecutive, random);
+    const holdMs = Math.max(retryAfterMs ?? 0, backoffDelay(API_CALL_DEFAULTS.throttleBackoff, this.#consecutive, random));
     this.#consecutive++;
     return { holdMs, consecutive: this.#consecutive };
   }

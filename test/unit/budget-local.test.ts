@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ThrottleBackoff } from '../../src/core/budget.ts';
 import { LocalBudget } from '../../src/core/budget-local.ts';
 
 const BUDGET = join(import.meta.dirname, '..', '..', 'src', 'core', 'budget-local.ts');
@@ -37,5 +38,18 @@ describe('LocalBudget', () => {
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect({ code, out, err: err.includes('unsettled') ? err : '' }).toEqual({ code: 0, out: 'ran', err: '' });
+  });
+});
+
+describe('ThrottleBackoff (a budget\'s throttle state)', () => {
+  it('grows the hold with consecutive throttles, never below a Retry-After, and starts over after a reset', () => {
+    const throttle = new ThrottleBackoff();
+    const top = () => 1; // the jitter at its ceiling
+    const ceilings = [1, 2, 3, 4, 5, 6, 7, 8, 9].map(() => throttle.next(undefined, top).holdMs);
+    expect(ceilings).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 64_000, 120_000, 120_000]);
+    throttle.reset();
+    expect(throttle.next(undefined, top)).toEqual({ holdMs: 1000, consecutive: 1 });
+    expect(throttle.next(7000, top).holdMs).toBe(7000);
+    expect(throttle.next(1000, top).holdMs).toBe(4000);
   });
 });

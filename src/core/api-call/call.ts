@@ -85,7 +85,7 @@ export async function callApi<T, Meaning extends string, Credential = void>(ctx:
       }
       case 'transient': {
         if (++transients >= API_CALL_DEFAULTS.transientAttempts) throw new TransientApiError(`${operation} failed ${transients} times, last: ${describe(verdict)}`);
-        const delay = backoffDelay(API_CALL_DEFAULTS.transientBackoff, transients - 1);
+        const delay = Math.max(verdict.retryAfterMs ?? 0, backoffDelay(API_CALL_DEFAULTS.transientBackoff, transients - 1));
         ctx.log.warn({ reason: describe(verdict), retryIn: formatDuration(delay) }, `${operation} failed; retrying`);
         await ctx.sleep(delay);
         continue;

@@ -7,11 +7,12 @@ import type { BackoffPolicy } from '../backoff.ts';
 export const API_CALL_DEFAULTS = {
   /**
    * The hold after consecutive throttling answers of one budget (a tenant, a Cloud project), across
-   * all of its streams; any other answer resets the count. A lone throttle costs about a second,
-   * a storm backs the whole budget off quickly. A Retry-After given by the API is used instead.
+   * all of its streams; any other answer resets the count. A lone throttle costs about a second, a
+   * storm backs the whole budget off quickly; both APIs count their quota per minute, so a hold of
+   * more than two minutes would only add lag. Never shorter than a Retry-After the API gives.
    */
-  throttleBackoff: { initialMs: 1_000, maxMs: 5 * 60_000, multiplier: 2 } satisfies BackoffPolicy,
-  /** Between attempts of one call that failed transiently (5xx, 408, network). */
+  throttleBackoff: { initialMs: 1_000, maxMs: 2 * 60_000, multiplier: 2 } satisfies BackoffPolicy,
+  /** Between attempts of one call that failed transiently (5xx, 408, network); never shorter than a Retry-After. */
   transientBackoff: { initialMs: 1_000, maxMs: 60_000, multiplier: 2 } satisfies BackoffPolicy,
   /** Attempts of one call before a transient failure goes back to the caller (a listing waits for the next poll, a blob is retried later). */
   transientAttempts: 5,
