@@ -65,7 +65,7 @@ function tokenFailure(p: GoogleProbe, failure: ApiFailure): Finding[] {
   const hint =
     verdict.kind === 'config'
       ? verdict.hint
-      : `the token endpoint did not answer normally (${verdict.kind === 'abort' ? 'aborted' : verdict.reason}): check tokenUri, the network path and tls.ca, then try again`;
+      : `the token endpoint did not answer normally (${verdict.reason}): check tokenUri, the network path and tls.ca, then try again`;
   return [finding('google.delegation', t, 'fail', text, hint), finding('google.clock', t, 'skip', 'not checked: no token')];
 }
 
@@ -92,8 +92,8 @@ function applicationFinding(p: GoogleProbe, app: GoogleProbe['apps'][number]): F
   if (NOT_AUTHORIZED.test(failure.message)) return finding('google.application', target, 'skip', 'not checked: see google.reports-privilege');
   const verdict = classify(failure, identity(p, app.name, app.userKey), p.now);
   if (verdict.kind === 'config') return finding('google.application', target, 'fail', verdict.message, verdict.hint);
-  if (verdict.kind === 'throttle') return finding('google.application', target, 'warn', `quota exceeded (${verdict.reason})`, 'see google.quota');
-  const reason = verdict.kind === 'abort' ? 'aborted' : verdict.reason;
+  if (verdict.kind === 'throttled') return finding('google.application', target, 'warn', `quota exceeded (${verdict.reason})`, 'see google.quota');
+  const { reason } = verdict;
   return finding('google.application', target, 'fail', `not reachable: ${reason}`, 'check rootUrl, the network path and tls.ca; a 5xx passes: try again later');
 }
 
@@ -101,7 +101,7 @@ function applicationFinding(p: GoogleProbe, app: GoogleProbe['apps'][number]): F
 export function quotaFinding(p: GoogleProbe): Finding {
   const t = p.target;
   const { requestsPerMinute, pollingPerMinute, projectRequestsPerMinute } = p.budget;
-  const throttled = p.apps.find((a) => !a.result.ok && classify(a.result.failure, identity(p, a.name, a.userKey), p.now).kind === 'throttle');
+  const throttled = p.apps.find((a) => !a.result.ok && classify(a.result.failure, identity(p, a.name, a.userKey), p.now).kind === 'throttled');
   const need = `steady polling needs about ${Math.ceil(pollingPerMinute)} requests/minute of a ${requestsPerMinute}/minute budget`;
   if (throttled) {
     return finding(

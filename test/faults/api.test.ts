@@ -33,7 +33,7 @@ describe('fault: the audit APIs', () => {
       storm_s: FAULT_WINDOW_MS / 1000,
       google_quota_answers: quota.quota403 + quota.quota429 + quota.quotaPerMinute,
       o365_holds_logged: run.grep(/throttled by the API: holding every request of this budget/).filter((l) => l.includes('"budget":"o365/')).length,
-      google_holds_logged: run.grep(/quota exceeded: holding the project budget/).length,
+      google_holds_logged: run.grep(/throttled by the API: holding every request of this budget/).filter((l) => l.includes('"budget":"google/')).length,
     }));
     expectNothingLost(outcome);
     expect(outcome.figures['o365_holds_logged']).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 import { gaxios } from 'google-auth-library';
 import { describe, expect, it } from 'vitest';
-import { classify, describeFailure, type Identity } from '../../src/sources/google/errors.ts';
+import { classify, describeFailure, type Identity, judgeAnswer } from '../../src/sources/google/errors.ts';
 
 const who: Identity = {
   customerId: 'C01abc',
@@ -29,22 +29,22 @@ const kind = (err: unknown) => classify(describeFailure(err), who, now);
 describe('Google error classification', () => {
   it('treats quota 403s and 429 as throttling (the library does not retry those 403s)', () => {
     for (const reason of ['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded']) {
-      expect(kind(apiError(403, reason, 'Quota exceeded')).kind).toBe('throttle');
+      expect(kind(apiError(403, reason, 'Quota exceeded')).kind).toBe('throttled');
     }
     const modern = httpError(403, {
       error: { code: 403, message: "Quota exceeded for quota metric 'Queries'", status: 'PERMISSION_DENIED', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'RATE_LIMIT_EXCEEDED' }] },
     });
-    expect(kind(modern).kind).toBe('throttle');
+    expect(kind(modern).kind).toBe('throttled');
     const limited = kind(httpError(429, { error: { code: 429, message: 'slow down', status: 'RESOURCE_EXHAUSTED' } }, { 'retry-after': '7' }));
-    expect(limited).toEqual({ kind: 'throttle', reason: 'HTTP 429', retryAfterMs: 7000 });
+    expect(limited).toEqual({ kind: 'throttled', reason: 'HTTP 429', retryAfterMs: 7000 });
   });
 
   it('retries 5xx, 408 and network errors', () => {
-    expect(kind(apiError(503, 'backendError', 'Backend Error')).kind).toBe('retry');
-    expect(kind(apiError(500, 'internalError', 'Internal')).kind).toBe('retry');
-    expect(kind(httpError(408, 'timeout')).kind).toBe('retry');
+    expect(kind(apiError(503, 'backendError', 'Backend Error')).kind).toBe('transient');
+    expect(kind(apiError(500, 'internalError', 'Internal')).kind).toBe('transient');
+    expect(kind(httpError(408, 'timeout')).kind).toBe('transient');
     const reset = new gaxios.GaxiosError('fetch failed', { url: new URL('https://x') } as never, undefined, Object.assign(new Error('socket'), { code: 'ECONNRESET' }));
-    expect(kind(reset)).toEqual({ kind: 'retry', reason: 'ECONNRESET' });
+    expect(kind(reset)).toEqual({ kind: 'transient', reason: 'ECONNRESET' });
   });
 
   it('says what to fix for a missing domain-wide delegation', () => {
@@ -85,12 +85,22 @@ describe('Google error classification', () => {
   });
 
   it('keeps retrying a token endpoint that fails transiently', () => {
-    expect(kind(httpError(503, { error: 'internal_failure', error_description: 'try later' })).kind).toBe('retry');
+    expect(kind(httpError(503, { error: 'internal_failure', error_description: 'try later' })).kind).toBe('transient');
   });
 
-  it('recognises an abort', () => {
+  it('renews the token on a 401, and counts one that persists as a failure of the call, not of the config', () => {
+    expect(kind(httpError(401, { error: { code: 401, message: 'Invalid Credentials', errors: [{ reason: 'authError' }] } }))).toEqual({
+      kind: 'auth-expired',
+      reason: 'HTTP 401',
+      ifPersistent: { kind: 'transient', reason: 'HTTP 401 with fresh tokens' },
+    });
+  });
+
+  it('gives an abort back to the caller instead of judging it', () => {
     const abort = new DOMException('The operation was aborted', 'AbortError');
-    expect(kind(abort).kind).toBe('abort');
+    expect(describeFailure(abort).aborted).toBe(true);
+    expect(() => judgeAnswer({ error: abort }, who, now)).toThrow(abort);
+    expect(judgeAnswer({ value: { items: [] } }, who, now)).toEqual({ verdict: { kind: 'ok' }, status: 'ok' });
   });
 
   it('keeps no request headers or secrets in what it describes', () => {

@@ -42,8 +42,13 @@ export interface ApiCall<T, Meaning extends string, Credential = void> {
   priority?: number;
 }
 
-/** `ok`: the answer; otherwise an `other` verdict for the caller to act on, with the answer if there was one. */
-export type CallResult<T, Meaning extends string> = { ok: true; verdict: OkVerdict; value: T } | { ok: false; verdict: OtherVerdict<Meaning>; value: T | undefined };
+/**
+ * `ok`: the answer; otherwise an `other` verdict for the caller to act on, with the answer if there
+ * was one. A source whose answers have no `other` meanings only ever gets `ok` back.
+ */
+export type CallResult<T, Meaning extends string> = [Meaning] extends [never]
+  ? { ok: true; verdict: OkVerdict; value: T }
+  : { ok: true; verdict: OkVerdict; value: T } | { ok: false; verdict: OtherVerdict<Meaning>; value: T | undefined };
 
 /** A call failed transiently `transientAttempts` times: the caller decides what to retry, and when. */
 export class TransientApiError extends Error {

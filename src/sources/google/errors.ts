@@ -1,9 +1,12 @@
 /**
- * Pure classification of what the Reports API and Google's token endpoint answer. The client
- * libraries throw GaxiosErrors; `describeFailure` reads one into plain data, `classify` decides.
- * The library retries 408/429/5xx on its own only when asked; we ask it not to and decide here,
- * because quota answers come back as 403s it would not retry.
+ * Pure classification of what the Reports API and Google's token endpoint answer, in the core's
+ * verdict vocabulary (the retry policy in `core/api-call` acts on it). The client libraries throw
+ * GaxiosErrors; `describeFailure` reads one into plain data, `classify` gives its verdict. The
+ * library retries 408/429/5xx on its own only when asked; we ask it not to and decide here, because
+ * quota answers come back as 403s it would not retry.
  */
+import type { Answer, Judged } from '../../core/api-call/call.ts';
+import type { AuthExpiredVerdict, ConfigVerdict, ThrottledVerdict, TransientVerdict } from '../../core/api-call/verdict.ts';
 import { parseRetryAfter } from '../../core/backoff.ts';
 import { isAbortError } from '../../core/time.ts';
 import { REPORTS_SCOPE } from './config.ts';
@@ -24,11 +27,8 @@ export interface ApiFailure {
   aborted: boolean;
 }
 
-export type ErrorClass =
-  | { kind: 'throttle'; reason: string; retryAfterMs?: number }
-  | { kind: 'retry'; reason: string; retryAfterMs?: number; renewToken?: boolean }
-  | { kind: 'config'; message: string; hint: string }
-  | { kind: 'abort' };
+/** What a failed call means: Google's answers need no `other` meanings of their own. */
+export type GoogleVerdict = ThrottledVerdict | TransientVerdict | AuthExpiredVerdict | ConfigVerdict;
 
 /** Who is asking: names the fix hints carry. */
 export interface Identity {
@@ -105,8 +105,16 @@ function headerOf(headers: unknown, name: string): string | undefined {
   return undefined;
 }
 
-export function classify(f: ApiFailure, who: Identity, now: number): ErrorClass {
-  if (f.aborted) return { kind: 'abort' };
+/** An attempt's outcome for the retry policy. An abort is rethrown: it is no answer of Google's. */
+export function judgeAnswer<T>(answer: Answer<T>, who: Identity, now: number): Judged<never> {
+  if ('value' in answer) return { verdict: { kind: 'ok' }, status: 'ok' };
+  const failure = describeFailure(answer.error);
+  if (failure.aborted) throw answer.error;
+  return { verdict: classify(failure, who, now), status: failure.status === undefined ? (failure.code ?? 'error') : String(failure.status) };
+}
+
+export function classify(f: ApiFailure, who: Identity, now: number): GoogleVerdict {
+  if (f.aborted) return { kind: 'transient', reason: 'aborted' };
   const retryAfterMs = parseRetryAfter(f.retryAfter, now);
   if (f.oauthError !== undefined) return classifyOAuth(f, who, retryAfterMs);
   const text = f.message.toLowerCase();
@@ -123,15 +131,16 @@ export function classify(f: ApiFailure, who: Identity, now: number): ErrorClass 
   }
   const quota = reasons.some((r) => QUOTA_REASONS.has(r)) || f.apiStatus === 'RESOURCE_EXHAUSTED' || /quota exceeded|rate limit exceeded/.test(text);
   if (f.status === 429 || (f.status === 403 && quota)) {
-    return { kind: 'throttle', reason: f.reasons[0] ?? `HTTP ${f.status}`, retryAfterMs };
+    return { kind: 'throttled', reason: f.reasons[0] ?? `HTTP ${f.status}`, retryAfterMs };
   }
   if (f.status === undefined) {
-    return { kind: 'retry', reason: f.code ?? f.message };
+    return { kind: 'transient', reason: f.code ?? f.message };
   }
-  if (f.status === 408 || f.status >= 500) return { kind: 'retry', reason: `HTTP ${f.status}`, retryAfterMs };
+  if (f.status === 408 || f.status >= 500) return { kind: 'transient', reason: `HTTP ${f.status}`, retryAfterMs };
   if (f.status === 401) {
-    // An expired or revoked access token: the caller drops it so the next attempt gets a new one.
-    return { kind: 'retry', reason: 'HTTP 401', renewToken: true };
+    // An expired or revoked access token: renewed, and the call retried. Google revokes tokens early
+    // at times, so even a 401 that persists counts as a failure of this call, not of the config.
+    return { kind: 'auth-expired', reason: 'HTTP 401', ifPersistent: { kind: 'transient', reason: 'HTTP 401 with fresh tokens' } };
   }
   if (f.status === 403 && (reasons.includes('accessnotconfigured') || reasons.includes('service_disabled') || /has not been used|is disabled/.test(text))) {
     return {
@@ -161,10 +170,10 @@ export function classify(f: ApiFailure, who: Identity, now: number): ErrorClass 
   };
 }
 
-function classifyOAuth(f: ApiFailure, who: Identity, retryAfterMs: number | undefined): ErrorClass {
+function classifyOAuth(f: ApiFailure, who: Identity, retryAfterMs: number | undefined): GoogleVerdict {
   const error = f.oauthError as string;
   const text = f.message.toLowerCase();
-  if (f.status === 429 || (f.status !== undefined && f.status >= 500)) return { kind: 'retry', reason: `token endpoint HTTP ${f.status}`, retryAfterMs };
+  if (f.status === 429 || (f.status !== undefined && f.status >= 500)) return { kind: 'transient', reason: `token endpoint HTTP ${f.status}`, retryAfterMs };
   if (error === 'unauthorized_client') {
     return {
       kind: 'config',

@@ -1,11 +1,11 @@
-import { type BackoffPolicy, backoffDelay } from '../../core/backoff.ts';
+import { callApi } from '../../core/api-call/call.ts';
 import { Committer } from '../../core/committer.ts';
 import type { AuditRecord } from '../../core/record.ts';
-import { type Stream, StreamConfigError, type StreamContext, type StreamHealth, type StreamState } from '../../core/source.ts';
+import type { Stream, StreamContext, StreamHealth, StreamState } from '../../core/source.ts';
 import { formatDuration } from '../../core/time.ts';
 import type { ActivitiesPage, ListActivitiesQuery } from './client/list-activities.ts';
 import { GMAIL_MAX_WINDOW_MS, type GoogleApplicationConfig, type GoogleCustomerConfig, RETENTION_MS, repollAgesOf } from './config.ts';
-import { classify, describeFailure, type Identity } from './errors.ts';
+import { type Identity, judgeAnswer } from './errors.ts';
 import { googleHealth } from './health.ts';
 import { DEFAULT_PAGE_LIMITS, judgePage, newPageGuard, type PageLimits, splitWindow } from './pagination.ts';
 import { SeenSet, type SeenSetJson } from './seen-set.ts';
@@ -25,10 +25,6 @@ import {
 
 /** Start times this close to the 180-day retention are moved up: the API answers them with a misleading error. */
 const RETENTION_MARGIN_MS = 3_600_000;
-const THROTTLE_BACKOFF: BackoffPolicy = { initialMs: 2000, maxMs: 120_000, multiplier: 2 };
-const RETRY_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 60_000, multiplier: 2 };
-/** Failed attempts of one page before the stream gives up and lets the runner restart it. */
-const MAX_RETRIES = 8;
 const MAX_RESULTS = 1000;
 
 /** The durable document of one application stream. */
@@ -112,7 +108,6 @@ class StreamRun {
   readonly #committer: Committer<GoogleStreamState>;
   readonly #seen: SeenSet;
   #cursors: number[];
-  #throttles = 0;
 
   constructor(deps: GoogleStreamDeps, ctx: StreamContext, api: CustomerApi, saved: unknown) {
     this.#deps = deps;
@@ -239,32 +234,15 @@ class StreamRun {
       actorIpAddress: app.actorIpAddress,
       groupIdFilter: app.groupIdFilter,
     };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const page = await ctx.budget.schedule(() => this.#api.list(query, ctx.signal), { signal: ctx.signal });
-        ctx.metrics.apiRequest('activities.list', 'ok');
-        this.#throttles = 0;
-        return page;
-      } catch (err) {
-        const failure = describeFailure(err);
-        const verdict = classify(failure, this.#who, ctx.now());
-        ctx.metrics.apiRequest('activities.list', failure.status === undefined ? (failure.code ?? 'error') : String(failure.status));
-        if (verdict.kind === 'abort' || ctx.signal.aborted) throw err;
-        if (verdict.kind === 'config') throw new StreamConfigError(verdict.message, verdict.hint);
-        if (verdict.kind === 'throttle') {
-          ctx.metrics.throttled('activities.list');
-          const hold = Math.max(verdict.retryAfterMs ?? 0, backoffDelay(THROTTLE_BACKOFF, this.#throttles++));
-          ctx.budget.holdFor(hold);
-          ctx.log.warn({ reason: verdict.reason, holdFor: formatDuration(hold) }, 'quota exceeded: holding the project budget');
-          continue;
-        }
-        if (verdict.renewToken) this.#api.renewToken?.();
-        if (attempt >= MAX_RETRIES) throw new Error(`activities.list failed ${attempt + 1} times, last: ${verdict.reason}`);
-        const delay = Math.max(verdict.retryAfterMs ?? 0, backoffDelay(RETRY_BACKOFF, attempt));
-        ctx.log.warn({ reason: verdict.reason, retryIn: formatDuration(delay) }, 'activities.list failed; retrying');
-        await ctx.sleep(delay);
-      }
-    }
+    // Through the core's API-call policy: quota holds the project's budget, a 401 renews the token,
+    // a page that keeps failing goes back to the runner, which restarts the stream from its cursors.
+    const { value } = await callApi(ctx, {
+      operation: 'activities.list',
+      attempt: () => this.#api.list(query, ctx.signal),
+      judge: (answer, now) => judgeAnswer(answer, this.#who, now),
+      renewAuth: () => this.#api.renewToken?.(),
+    });
+    return value;
   }
 
   /** Maps a page, drops what was already delivered, delivers the rest, then remembers it. */
