@@ -5,9 +5,23 @@ import { o365TenantSchema } from '../sources/o365/config.ts';
 import { clientTls, duration } from './types.ts';
 
 /**
- * The whole daemon configuration. Every default is written here, once; `config/auditrelay.schema.json`
- * is generated from this file (`npm run schema`) for editors.
+ * The whole daemon configuration: every default of the file is written here, once, beside its doc
+ * (each source's own in `sources/<kind>/config.ts`); the retry constants the file does not set are
+ * in `core/retry-defaults.ts`. `config/auditrelay.schema.json` is generated from this file
+ * (`npm run schema`) for editors.
  */
+
+/**
+ * Export settings the file leaves out come from OTEL_EXPORTER_OTLP_[LOGS_]* (the OTLP exporter
+ * specification), and only then from these (`export/otlp-settings.ts` applies the order).
+ */
+export const OTLP_DEFAULTS = {
+  endpoint: 'http://localhost:4318',
+  protocol: 'http/protobuf',
+  compression: 'gzip',
+  timeoutMs: 10_000,
+} as const;
+
 export const exportSchema = z
   .object({
     mode: z.enum(['otlp', 'console']).default('otlp').describe('otlp: send to an OTLP/HTTP endpoint; console: one readable line per record on stdout'),

@@ -1,4 +1,4 @@
-import { API_CALL_DEFAULTS } from './api-call/defaults.ts';
+import { RETRY_DEFAULTS } from './retry-defaults.ts';
 import { backoffDelay } from './backoff.ts';
 
 /**
@@ -30,14 +30,14 @@ export interface Budget {
 
 /**
  * Throttling is per budget (a tenant, a Cloud project), so the backoff is too: consecutive throttling
- * answers across all of the budget's streams grow the hold (`API_CALL_DEFAULTS.throttleBackoff`),
+ * answers across all of the budget's streams grow the hold (`RETRY_DEFAULTS.throttleBackoff`),
  * and any other answer resets it.
  */
 export class ThrottleBackoff {
   #consecutive = 0;
   /** The hold for one more throttling answer. */
   next(retryAfterMs: number | undefined, random: () => number = Math.random): { holdMs: number; consecutive: number } {
-    const holdMs = Math.max(retryAfterMs ?? 0, backoffDelay(API_CALL_DEFAULTS.throttleBackoff, this.#consecutive, random));
+    const holdMs = Math.max(retryAfterMs ?? 0, backoffDelay(RETRY_DEFAULTS.throttleBackoff, this.#consecutive, random));
     this.#consecutive++;
     return { holdMs, consecutive: this.#consecutive };
   }

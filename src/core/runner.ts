@@ -6,6 +6,7 @@ import { type Fence, FencedError, type StateStore } from '../state/store.ts';
 import type { Logger } from '../telemetry/log.ts';
 import { streamMetrics } from '../telemetry/metrics.ts';
 import { backoffDelay } from './backoff.ts';
+import { RETRY_DEFAULTS } from './retry-defaults.ts';
 import type { Budget } from './budget.ts';
 import { BudgetRegistry } from './budget-local.ts';
 import type { AuditRecord } from './record.ts';
@@ -44,8 +45,6 @@ export interface RunnerOptions {
   /** Request budgets by key. Default: this process's `BudgetRegistry`; replicas share a postgres one. */
   budgets?: { get(key: string, requestsPerMinute: number): Budget };
 }
-
-const RESTART_BACKOFF = { initialMs: 1000, maxMs: 5 * 60_000, multiplier: 2 };
 
 /**
  * The scheduler: runs every stream of every source side by side, each in a supervised loop.
@@ -198,7 +197,7 @@ export class Runner {
         }
         status.phase = 'restarting';
         status.lastError = (err as Error).message;
-        const delay = backoffDelay(RESTART_BACKOFF, attempt);
+        const delay = backoffDelay(RETRY_DEFAULTS.streamRestart, attempt);
         log.error({ err, restartIn: formatDuration(delay) }, 'stream failed; restarting from its last committed state');
         await sleep(delay, signal);
       }

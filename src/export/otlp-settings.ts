@@ -1,7 +1,6 @@
-import type { ExportConfig } from '../config/schema.ts';
+import { type ExportConfig, OTLP_DEFAULTS } from '../config/schema.ts';
 import type { ClientTls } from '../config/types.ts';
 import { readFileSync } from 'node:fs';
-import { parseDuration } from '../core/time.ts';
 import { registerSecret } from '../telemetry/redact.ts';
 
 /** Everything the OTLP sender needs, resolved from the config file, then OTEL_EXPORTER_OTLP_*, then defaults. */
@@ -13,8 +12,6 @@ export interface OtlpSettings {
   timeoutMs: number;
   tls: ClientTls;
 }
-
-const DEFAULT_BASE = 'http://localhost:4318';
 
 /**
  * Follows the OTLP exporter specification: the signal-specific variable wins over the generic one;
@@ -30,13 +27,13 @@ export function resolveOtlpSettings(config: ExportConfig, env: NodeJS.ProcessEnv
   } else if (env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT) {
     url = env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT;
   } else {
-    url = appendLogsPath(env.OTEL_EXPORTER_OTLP_ENDPOINT || DEFAULT_BASE);
+    url = appendLogsPath(env.OTEL_EXPORTER_OTLP_ENDPOINT || OTLP_DEFAULTS.endpoint);
   }
 
-  const protocol = config.protocol ?? (pick('PROTOCOL') === 'http/json' ? 'http/json' : 'http/protobuf');
-  const compression = config.compression ?? (pick('COMPRESSION') === 'none' ? 'none' : 'gzip');
+  const protocol = config.protocol ?? (pick('PROTOCOL') === 'http/json' ? 'http/json' : OTLP_DEFAULTS.protocol);
+  const compression = config.compression ?? (pick('COMPRESSION') === 'none' ? 'none' : OTLP_DEFAULTS.compression);
   const timeoutEnv = pick('TIMEOUT');
-  const timeoutMs = config.timeout ?? (timeoutEnv && /^\d+$/.test(timeoutEnv) ? Number(timeoutEnv) : parseDuration('10s'));
+  const timeoutMs = config.timeout ?? (timeoutEnv && /^\d+$/.test(timeoutEnv) ? Number(timeoutEnv) : OTLP_DEFAULTS.timeoutMs);
 
   const headers = { ...parseHeaderList(env.OTEL_EXPORTER_OTLP_HEADERS), ...parseHeaderList(env.OTEL_EXPORTER_OTLP_LOGS_HEADERS), ...config.headers };
   for (const value of Object.values(headers)) registerSecret(value);

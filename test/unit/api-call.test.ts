@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ApiCallContext, type Judged, callApi, TransientApiError } from '../../src/core/api-call/call.ts';
-import { API_CALL_DEFAULTS } from '../../src/core/api-call/defaults.ts';
+import { RETRY_DEFAULTS } from '../../src/core/retry-defaults.ts';
 import type { Verdict } from '../../src/core/api-call/verdict.ts';
 import type { ThrottleBackoff } from '../../src/core/budget.ts';
 import { StreamConfigError } from '../../src/core/source.ts';
@@ -93,8 +93,8 @@ describe('callApi (the one API-call policy)', () => {
     const failure = callApi(ctx, call);
     await expect(failure).rejects.toBeInstanceOf(StreamConfigError);
     await expect(failure).rejects.toThrow('test/op: AF10001 no permission');
-    expect(call.attempts).toBe(API_CALL_DEFAULTS.authRenewals + 1);
-    expect(renewed).toBe(API_CALL_DEFAULTS.authRenewals + 1);
+    expect(call.attempts).toBe(RETRY_DEFAULTS.authRenewals + 1);
+    expect(renewed).toBe(RETRY_DEFAULTS.authRenewals + 1);
     expect(sleeps).toEqual([]);
 
     const once = scripted([{ ...persistent, ifPersistent: { kind: 'transient', reason: 'HTTP 401' } }, { kind: 'ok' }]);
@@ -105,10 +105,10 @@ describe('callApi (the one API-call policy)', () => {
     const { ctx, sleeps } = context();
     const call = scripted([{ kind: 'transient', reason: 'HTTP 503', message: 'busy' }]);
     await expect(callApi(ctx, call)).rejects.toThrow(TransientApiError);
-    expect(call.attempts).toBe(API_CALL_DEFAULTS.transientAttempts);
-    expect(sleeps).toHaveLength(API_CALL_DEFAULTS.transientAttempts - 1);
+    expect(call.attempts).toBe(RETRY_DEFAULTS.transientAttempts);
+    expect(sleeps).toHaveLength(RETRY_DEFAULTS.transientAttempts - 1);
     for (const [n, ms] of sleeps.entries()) {
-      const ceiling = Math.min(API_CALL_DEFAULTS.transientBackoff.maxMs, API_CALL_DEFAULTS.transientBackoff.initialMs * 2 ** n);
+      const ceiling = Math.min(RETRY_DEFAULTS.transientBackoff.maxMs, RETRY_DEFAULTS.transientBackoff.initialMs * 2 ** n);
       expect(ms).toBeGreaterThanOrEqual(ceiling * 0.1 - 1);
       expect(ms).toBeLessThanOrEqual(ceiling);
     }

@@ -1,7 +1,7 @@
 import { backoffDelay } from '../backoff.ts';
 import { StreamConfigError, type StreamContext } from '../source.ts';
 import { formatDuration } from '../time.ts';
-import { API_CALL_DEFAULTS } from './defaults.ts';
+import { RETRY_DEFAULTS } from '../retry-defaults.ts';
 import type { ConfigVerdict, OkVerdict, OtherVerdict, TransientVerdict, Verdict } from './verdict.ts';
 
 /**
@@ -74,7 +74,7 @@ export async function callApi<T, Meaning extends string, Credential = void>(ctx:
     let verdict: Verdict<Meaning> = first;
     if (verdict.kind === 'auth-expired') {
       call.renewAuth?.();
-      if (++renewals <= API_CALL_DEFAULTS.authRenewals) continue;
+      if (++renewals <= RETRY_DEFAULTS.authRenewals) continue;
       verdict = verdict.ifPersistent;
     }
     switch (verdict.kind) {
@@ -89,8 +89,8 @@ export async function callApi<T, Meaning extends string, Credential = void>(ctx:
         continue;
       }
       case 'transient': {
-        if (++transients >= API_CALL_DEFAULTS.transientAttempts) throw new TransientApiError(`${operation} failed ${transients} times, last: ${describe(verdict)}`);
-        const delay = Math.max(verdict.retryAfterMs ?? 0, backoffDelay(API_CALL_DEFAULTS.transientBackoff, transients - 1));
+        if (++transients >= RETRY_DEFAULTS.transientAttempts) throw new TransientApiError(`${operation} failed ${transients} times, last: ${describe(verdict)}`);
+        const delay = Math.max(verdict.retryAfterMs ?? 0, backoffDelay(RETRY_DEFAULTS.transientBackoff, transients - 1));
         ctx.log.warn({ reason: describe(verdict), retryIn: formatDuration(delay) }, `${operation} failed; retrying`);
         await ctx.sleep(delay);
         continue;

@@ -1,10 +1,13 @@
-import type { BackoffPolicy } from '../backoff.ts';
+import type { BackoffPolicy } from './backoff.ts';
 
 /**
- * Every retry constant of the API-call policy, once, with why. Backoffs are capped exponential with
- * full jitter (`backoff.ts`): delay n is uniform in [0.1, 1] × min(maxMs, initialMs × multiplier^n).
+ * Every retry constant of the core, once, with why: the API-call policy (`api-call/call.ts`) and the
+ * runner's stream restarts. Backoffs are capped exponential with full jitter (`backoff.ts`): delay n
+ * is uniform in [0.1, 1] × min(maxMs, initialMs × multiplier^n). What the config file sets (export
+ * retries) is in `config/schema.ts`; a retry a source keeps in its own state (an Office 365 blob's
+ * next attempt) is that source's (`sources/o365/ledger.ts`).
  */
-export const API_CALL_DEFAULTS = {
+export const RETRY_DEFAULTS = {
   /**
    * The hold after consecutive throttling answers of one budget (a tenant, a Cloud project), across
    * all of its streams; any other answer resets the count. A lone throttle costs about a second, a
@@ -18,4 +21,9 @@ export const API_CALL_DEFAULTS = {
   transientAttempts: 5,
   /** Fresh credentials tried after a 401 before the answer counts as what the source says a persistent 401 means. */
   authRenewals: 2,
+  /**
+   * Between restarts of a stream that failed (an error that is not the operator's to fix): from its
+   * last committed state. Counted again from the start once a run lasted longer than `maxMs`.
+   */
+  streamRestart: { initialMs: 1_000, maxMs: 5 * 60_000, multiplier: 2 } satisfies BackoffPolicy,
 } as const;
