@@ -173,6 +173,7 @@ export class Runner {
     await this.#recorder(stream.id, log).load();
     const ctx = this.#context(kind, stream, log, status, fence, signal);
     for (let attempt = 0; !signal.aborted; attempt++) {
+      const startedAt = this.#now();
       try {
         status.phase = 'running';
         await stream.run(ctx);
@@ -197,6 +198,9 @@ export class Runner {
         }
         status.phase = 'restarting';
         status.lastError = (err as Error).message;
+        // A stream that ran for a while since its last failure starts the backoff over: the count is
+        // of failures in a row, not of every failure since the daemon started.
+        if (this.#now() - startedAt >= RETRY_DEFAULTS.streamRestart.maxMs) attempt = 0;
         const delay = backoffDelay(RETRY_DEFAULTS.streamRestart, attempt);
         log.error({ err, restartIn: formatDuration(delay) }, 'stream failed; restarting from its last committed state');
         await sleep(delay, signal);
