@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { siemSchema } from '../core/siem.ts';
+import { siemSchema } from './siem.ts';
 import { googleCustomerSchema } from '../sources/google/config.ts';
 import { o365TenantSchema } from '../sources/o365/config.ts';
 import { clientTls, duration } from './types.ts';

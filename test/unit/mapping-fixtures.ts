@@ -1,9 +1,9 @@
 /** Fixture loading and mapping shared by the golden and property tests. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseJsonExact } from '../../src/core/attributes.ts';
+import { parseJsonExact } from '../../src/sources/shared/mapping/attributes.ts';
 import type { AuditRecord } from '../../src/core/record.ts';
-import { DEFAULT_SIEM } from '../../src/core/siem.ts';
+import { DEFAULT_SIEM } from '../../src/config/siem.ts';
 import { mapGoogleActivity } from '../../src/sources/google/mapping/index.ts';
 import { mapO365Record } from '../../src/sources/o365/mapping/index.ts';
 

@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { preview } from '../../src/cli/commands/preview.ts';
-import { DEFAULT_SIEM } from '../../src/core/siem.ts';
+import { DEFAULT_SIEM } from '../../src/config/siem.ts';
 import { mapGoogleActivity } from '../../src/sources/google/mapping/index.ts';
-import { parseClientAddress } from '../../src/sources/o365/mapping/client-ip.ts';
+import { parseClientAddress } from '../../src/sources/shared/mapping/client-ip.ts';
 import { mapO365Record } from '../../src/sources/o365/mapping/index.ts';
 
 const ctx = { tenantId: 't', contentType: 'Audit.General', observedUnixMs: 0, siem: DEFAULT_SIEM };

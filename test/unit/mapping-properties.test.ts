@@ -5,9 +5,9 @@
  */
 import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ATTRIBUTE_LIMIT } from '../../src/core/attributes.ts';
+import { ATTRIBUTE_LIMIT } from '../../src/sources/shared/mapping/attributes.ts';
 import type { AuditRecord } from '../../src/core/record.ts';
-import { parseClientAddress } from '../../src/sources/o365/mapping/client-ip.ts';
+import { parseClientAddress } from '../../src/sources/shared/mapping/client-ip.ts';
 import { fixtureNames, loadFixture, mapFixture } from './mapping-fixtures.ts';
 
 type Json = Record<string, unknown>;

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parseJsonExact } from '../../core/attributes.ts';
+import { parseJsonExact } from '../../sources/shared/mapping/attributes.ts';
 import type { BodyValue } from '../../core/record.ts';
-import { DEFAULT_SIEM } from '../../core/siem.ts';
+import { DEFAULT_SIEM } from '../../config/siem.ts';
 import { encodeRequest, ResourceCache, toLogRecord } from '../../export/encode.ts';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { googleResource, mapGoogleActivity } from '../../sources/google/mapping/index.ts';
-import { isObject } from '../../sources/o365/mapping/flatten.ts';
+import { isObject } from '../../sources/shared/mapping/flatten.ts';
 import { mapO365Record, o365Resource } from '../../sources/o365/mapping/index.ts';
 
 type Json = Record<string, unknown>;

@@ -1,4 +1,4 @@
-import type { SiemOptions } from '../../core/siem.ts';
+import type { SiemOptions } from '../shared/mapping/siem.ts';
 import type { Source, Stream } from '../../core/source.ts';
 import { createGoogleAuth, type GoogleAuth, readServiceAccountKey } from './auth.ts';
 import { createReportsClient, listActivities } from './client/list-activities.ts';

@@ -1,5 +1,5 @@
 import { RecentIds, scopedRecentIds } from '../../core/recent-ids.ts';
-import type { SiemOptions } from '../../core/siem.ts';
+import type { SiemOptions } from '../shared/mapping/siem.ts';
 import type { Source, Stream } from '../../core/source.ts';
 import { ClockSkew } from './clock-skew.ts';
 import type { O365TenantConfig } from './config.ts';

@@ -1,7 +1,7 @@
 import { Committer } from '../../core/committer.ts';
 import type { RecentIdsView } from '../../core/recent-ids.ts';
 import type { AuditRecord } from '../../core/record.ts';
-import type { SiemOptions } from '../../core/siem.ts';
+import type { SiemOptions } from '../shared/mapping/siem.ts';
 import type { Stream, StreamContext, StreamHealth, StreamState } from '../../core/source.ts';
 import { JsonArrayError } from '../../core/json-array-stream.ts';
 import { formatDuration } from '../../core/time.ts';

@@ -2,18 +2,19 @@
  * Google Workspace Reports API activity -> one AuditRecord per entry of `events[]`.
  * docs/mapping.md explains every name. Shared by the daemon and `auditrelay preview`.
  *
- * The IP, time and raw-flattening helpers are the Office 365 mapping's: the two sources meet the
- * same problems (ports and brackets in IPs, zone-less times, nested lists) and must agree.
+ * The IP, time, text, severity and raw-flattening helpers are the shared mapping kit's
+ * (`sources/shared/mapping/`): every source meets the same problems (ports and brackets in IPs,
+ * zone-less times, nested lists) and they must agree.
  */
 // One-shot hash(): the same digest as createHash().update().digest(), a third of the cost per call.
 import { hash } from 'node:crypto';
-import { AttributeBag } from '../../../core/attributes.ts';
+import { AttributeBag } from '../../shared/mapping/attributes.ts';
 import type { AuditRecord, BodyValue } from '../../../core/record.ts';
-import { addSiemAttributes, type SiemOptions } from '../../../core/siem.ts';
-import { parseClientAddress } from '../../o365/mapping/client-ip.ts';
-import { flattenRaw, isObject } from '../../o365/mapping/flatten.ts';
-import { INFO, WARN, SEVERITY_TEXT, labelSeverity } from '../../o365/mapping/severity.ts';
-import { parseUtcDateTime } from '../../o365/mapping/time.ts';
+import { addSiemAttributes, type SiemOptions } from '../../shared/mapping/siem.ts';
+import { parseClientAddress } from '../../shared/mapping/client-ip.ts';
+import { flattenRaw, isObject } from '../../shared/mapping/flatten.ts';
+import { INFO, WARN, SEVERITY_TEXT, labelSeverity } from '../../shared/mapping/severity.ts';
+import { parseUtcDateTime } from '../../shared/mapping/time.ts';
 import { parameterText, parameterValue, setParameters } from './parameters.ts';
 
 export interface GoogleMappingContext {
@@ -60,13 +61,6 @@ type Json = Record<string, unknown>;
 /** Members already carried by user.*, the record's timestamp and google_workspace.application. */
 const MOVED_MEMBERS: Record<string, string[]> = { actor: ['email', 'profileId'], id: ['time', 'applicationName'] };
 
-function withoutMoved(key: string, value: unknown): unknown {
-  const moved = MOVED_MEMBERS[key];
-  if (!moved || value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).filter(([k]) => !moved.includes(k)));
-}
-type Outcome = 'success' | 'failure' | 'unknown';
-
 /**
  * A string field as a string. The API writes ids as strings, but the same activities exported by
  * other tools (Elastic's test data, BigQuery exports) carry `profileId` or `uniqueQualifier` as numbers.
@@ -75,6 +69,13 @@ function text(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
+
+function withoutMoved(key: string, value: unknown): unknown {
+  const moved = MOVED_MEMBERS[key];
+  if (!moved || value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([k]) => !moved.includes(k)));
+}
+type Outcome = 'success' | 'failure' | 'unknown';
 
 /**
  * The record uid: stable across re-polls (only fields of the activity go in) and unique per event.

@@ -3,7 +3,7 @@
  * `intValue` (int64 as a string), `boolValue`, `multiValue`, `multiIntValue`, `multiBoolValue`,
  * `messageValue {parameter[]}` or `multiMessageValue [{parameter[]}]`.
  */
-import type { AttributeBag } from '../../../core/attributes.ts';
+import type { AttributeBag } from '../../shared/mapping/attributes.ts';
 
 type Json = Record<string, unknown>;
 

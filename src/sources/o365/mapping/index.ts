@@ -2,15 +2,16 @@
  * Office 365 Management Activity API record -> AuditRecord. docs/mapping.md explains every name.
  * One pure function of the raw record and its stream, shared by the daemon and `auditrelay preview`.
  */
-import { AttributeBag } from '../../../core/attributes.ts';
+import { AttributeBag } from '../../shared/mapping/attributes.ts';
 import type { AuditRecord, BodyValue } from '../../../core/record.ts';
-import { addSiemAttributes, type SiemOptions } from '../../../core/siem.ts';
-import { parseClientAddress } from './client-ip.ts';
+import { addSiemAttributes, type SiemOptions } from '../../shared/mapping/siem.ts';
+import { parseClientAddress } from '../../shared/mapping/client-ip.ts';
 import { extractDlp, extractAlert } from './security.ts';
-import { flattenRaw, isObject } from './flatten.ts';
+import { flattenRaw, isObject } from '../../shared/mapping/flatten.ts';
 import { recordTypeName } from './record-types.ts';
-import { INFO, WARN, SEVERITY_TEXT, labelSeverity } from './severity.ts';
-import { parseUtcDateTime } from './time.ts';
+import { INFO, WARN, SEVERITY_TEXT, labelSeverity } from '../../shared/mapping/severity.ts';
+import { text } from '../../shared/mapping/text.ts';
+import { parseUtcDateTime } from '../../shared/mapping/time.ts';
 import { userTypeName } from './user-types.ts';
 
 export interface O365MappingContext {
@@ -41,12 +42,6 @@ const MOVED = new Set(['Id', 'CreationTime', 'UserId', 'UserKey', 'UserAgent']);
 
 /** One address, `local@domain`: a UPN or mailbox, not `NT AUTHORITY\SYSTEM` or `app@sharepoint` (no dot in the domain). */
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-
-function text(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return undefined;
-}
 
 function integer(value: unknown): number | undefined {
   if (typeof value === 'number' && Number.isInteger(value)) return value;

@@ -1,4 +1,4 @@
-import type { AttributeBag } from '../../../core/attributes.ts';
+import type { AttributeBag } from './attributes.ts';
 
 /** Deeper than this, a value becomes one JSON string attribute (the body has it whole). */
 const MAX_DEPTH = 4;

@@ -15,7 +15,7 @@
  * - arrays: homogeneous arrays as OTLP requires (all numbers, all booleans or all strings); a mixed
  *   array becomes an array of strings (objects as JSON), null entries are left out.
  */
-import type { AttributeValue, BodyValue } from './record.ts';
+import type { AttributeValue, BodyValue } from '../../../core/record.ts';
 
 /**
  * The most attributes one record carries. OpenTelemetry SDKs default `attributeCountLimit` to 128;

@@ -1,0 +1,54 @@
+/**
+ * `export.siem` in the config file: which of the attributes Splunk's and Elastic's exporters read
+ * the mappings add (`sources/shared/mapping/siem.ts`). Every default is here, once.
+ */
+import { z } from 'zod';
+import type { SiemOptions } from '../sources/shared/mapping/siem.ts';
+
+/**
+ * Elastic's data stream naming rules: lowercase, no `-` (it separates type, dataset and namespace),
+ * none of `\ / * ? " < > | , #` or spaces, at most 100 bytes.
+ */
+const dataStreamPart = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[a-z0-9_.]+$/, 'lowercase letters, digits, "_" and "." only (Elastic data stream naming)');
+
+export const siemSchema = z
+  .object({
+    splunk: z
+      .union([
+        z.literal(false),
+        z
+          .object({
+            source: z.string().min(1).optional().describe('HEC source (default: the stream id, e.g. o365/<tenant>/Audit.Exchange)'),
+            sourcetype: z
+              .string()
+              .min(1)
+              .optional()
+              .describe('HEC sourcetype (default: o365:management:activity, gws:reports:<application>, as the Splunk add-ons use)'),
+            index: z.string().min(1).optional().describe("HEC index (default: none, so the HEC token's default index applies)"),
+          })
+          .strict(),
+      ])
+      .prefault({})
+      .describe('com.splunk.* attributes for the splunk_hec exporter; false to leave them out'),
+    elastic: z
+      .union([
+        z.literal(false),
+        z
+          .object({
+            dataset: dataStreamPart.optional().describe('data_stream.dataset (default: o365.audit, google_workspace.<application>)'),
+            namespace: dataStreamPart.optional().describe('data_stream.namespace (default: none, so the exporter uses "default")'),
+            documentId: z.boolean().default(true).describe('Set elasticsearch.document_id to the record uid, so retries overwrite instead of duplicating'),
+          })
+          .strict(),
+      ])
+      .prefault({})
+      .describe('data_stream.* and elasticsearch.document_id for the elasticsearch exporter; false to leave them out'),
+  })
+  .strict();
+
+/** The defaults, as a config without `export.siem` gets them. */
+export const DEFAULT_SIEM: SiemOptions = siemSchema.parse({});
