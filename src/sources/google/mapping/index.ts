@@ -14,6 +14,7 @@ import { addSiemAttributes, type SiemOptions } from '../../shared/mapping/siem.t
 import { parseClientAddress } from '../../shared/mapping/client-ip.ts';
 import { flattenRaw, isObject } from '../../shared/mapping/flatten.ts';
 import { INFO, WARN, SEVERITY_TEXT, labelSeverity } from '../../shared/mapping/severity.ts';
+import { text } from '../../shared/mapping/text.ts';
 import { parseUtcDateTime } from '../../shared/mapping/time.ts';
 import { parameterText, parameterValue, setParameters } from './parameters.ts';
 
@@ -60,15 +61,6 @@ const MOVED = new Set(['events', 'kind', 'etag']);
 type Json = Record<string, unknown>;
 /** Members already carried by user.*, the record's timestamp and google_workspace.application. */
 const MOVED_MEMBERS: Record<string, string[]> = { actor: ['email', 'profileId'], id: ['time', 'applicationName'] };
-
-/**
- * A string field as a string. The API writes ids as strings, but the same activities exported by
- * other tools (Elastic's test data, BigQuery exports) carry `profileId` or `uniqueQualifier` as numbers.
- */
-function text(value: unknown): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
-}
 
 function withoutMoved(key: string, value: unknown): unknown {
   const moved = MOVED_MEMBERS[key];
