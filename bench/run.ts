@@ -25,8 +25,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { createEmulatorTls } from '../src/emulator/tls.ts';
-import { TruthRegistry } from '../src/emulator/truth.ts';
+import { createEmulatorTls } from '../src/sources/shared/emulator/tls.ts';
+import { TruthRegistry } from '../src/sources/shared/emulator/truth.ts';
 import { type GoogleEmulator, startGoogleEmulator } from '../src/sources/google/emulator/index.ts';
 import { type O365Emulator, startO365Emulator } from '../src/sources/o365/emulator/index.ts';
 import { startOtlpSink } from '../test/support/otlp-sink.ts';

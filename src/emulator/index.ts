@@ -3,9 +3,9 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { GOOGLE_STAGES, type GoogleEmulator, type GoogleEmulatorOptions, startGoogleEmulator } from '../sources/google/emulator/index.ts';
 import { type O365Emulator, type O365EmulatorOptions, O365_STAGES, startO365Emulator } from '../sources/o365/emulator/index.ts';
-import type { EmulatorContext, SourceEmulator } from './source.ts';
-import { createEmulatorTls } from './tls.ts';
-import { TruthRegistry } from './truth.ts';
+import type { EmulatorContext, SourceEmulator } from '../sources/shared/emulator/context.ts';
+import { createEmulatorTls } from '../sources/shared/emulator/tls.ts';
+import { TruthRegistry } from '../sources/shared/emulator/truth.ts';
 
 /**
  * Starts every API emulator over one CA and one truth registry, and writes a daemon config that

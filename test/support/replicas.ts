@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { createEmulatorTls } from '../../src/emulator/tls.ts';
-import { TruthRegistry } from '../../src/emulator/truth.ts';
+import { createEmulatorTls } from '../../src/sources/shared/emulator/tls.ts';
+import { TruthRegistry } from '../../src/sources/shared/emulator/truth.ts';
 import { type O365Emulator, type O365EmulatorOptions, startO365Emulator } from '../../src/sources/o365/emulator/index.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');

@@ -1,6 +1,6 @@
 import { constants, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createClientCertificate } from '../../src/emulator/tls.ts';
+import { createClientCertificate } from '../../src/sources/shared/emulator/tls.ts';
 import { registerCertificate, verifyClientAssertion } from '../../src/sources/o365/emulator/client-assertion.ts';
 import { FaultInjector, initialFaults } from '../../src/sources/o365/emulator/faults.ts';
 import { PublisherPools, StartThrottle } from '../../src/sources/o365/emulator/throttle.ts';

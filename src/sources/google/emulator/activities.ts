@@ -1,4 +1,4 @@
-import { Random } from '../../o365/emulator/random.ts';
+import { Random } from '../../shared/emulator/random.ts';
 import { lagProfileOf } from '../config.ts';
 import { googleEventUid } from '../mapping/index.ts';
 

@@ -1,6 +1,6 @@
 import { createPublicKey, createVerify, type KeyObject, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, sendJson } from '../../../emulator/https.ts';
+import { readBody, sendJson } from '../../shared/emulator/https.ts';
 import { GOOGLE_TOKEN_URI } from '../config.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type BrokenBody, sendBrokenText, sendJson, sendJsonText } from '../../../emulator/https.ts';
-import type { Random } from '../../o365/emulator/random.ts';
+import { type BrokenBody, sendBrokenText, sendJson, sendJsonText } from '../../shared/emulator/https.ts';
+import type { Random } from '../../shared/emulator/random.ts';
 import { APPLICATIONS, GMAIL_MAX_WINDOW_MS, RETENTION_MS } from '../config.ts';
 import type { ActivityStore, EmulatedActivity } from './activities.ts';
 import type { OAuthState } from './oauth.ts';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sleep } from '../../../core/time.ts';
-import { type BrokenBody, readBody, sendBroken, sendJson } from '../../../emulator/https.ts';
+import { type BrokenBody, readBody, sendBroken, sendJson } from '../../shared/emulator/https.ts';
 import { CONTENT_TYPES, type ContentType } from '../config.ts';
 import { type BlobDescriptor, CONTENT_ID_SHAPE, type ContentCatalogue } from './catalogue.ts';
 import type { TokenStore } from './entra.ts';

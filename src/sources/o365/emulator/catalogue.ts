@@ -1,5 +1,5 @@
 import { CONTENT_TYPES, type ContentType } from '../config.ts';
-import { Random } from './random.ts';
+import { Random } from '../../shared/emulator/random.ts';
 import { generateRecord, type O365Record, recordId } from './records.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, sendJson } from '../../../emulator/https.ts';
+import { readBody, sendJson } from '../../shared/emulator/https.ts';
 import { type RegisteredCertificate, verifyClientAssertion } from './client-assertion.ts';
 
 /**

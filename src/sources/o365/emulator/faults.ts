@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { BrokenBody } from '../../../emulator/https.ts';
+import type { BrokenBody } from '../../shared/emulator/https.ts';
 import { ApiError, apiErrors } from './errors.ts';
-import { Random } from './random.ts';
+import { Random } from '../../shared/emulator/random.ts';
 
 /**
  * Transient faults the API shows in the field, each with its own rate (0..1, the share of API calls

@@ -1,5 +1,5 @@
 import type { ContentType } from '../config.ts';
-import { Random, seedWords } from './random.ts';
+import { Random, seedWords } from '../../shared/emulator/random.ts';
 
 /**
  * Audit records in the Office 365 common schema (api-facts.md "Record schema") plus a few

@@ -61,7 +61,7 @@ export class Random {
     return items[Math.floor(this.next() * items.length)] as T;
   }
 
-  /** A version-4-shaped GUID, lower case, as Office 365 writes record ids. */
+  /** A version-4-shaped GUID, lower case, as the Management Activity API writes record ids. */
   guid(): string {
     const a = this.uint32();
     const b = this.uint32();

@@ -4,8 +4,8 @@
  * this set, so a source announces a record at the moment a client could first see it.
  *
  * Two ways to announce: `add` for records held in memory, or `addSource` for a source that can
- * enumerate what is visible now on demand (the Office 365 emulator derives a million-record backlog
- * from blob ids rather than holding every uid in memory).
+ * enumerate what is visible now on demand (an emulator can derive a million-record backlog from
+ * blob ids rather than hold every uid in memory).
  */
 export type TruthSource = () => Iterable<string>;
 

@@ -1,7 +1,7 @@
 import type { EmulatorTls } from './tls.ts';
 import type { TruthRegistry } from './truth.ts';
 
-/** What every per-source emulator (Office 365, Google) receives from `startEmulators`. */
+/** What every source's emulator receives from `startEmulators`. */
 export interface EmulatorContext {
   tls: EmulatorTls;
   /** Shared across sources: each adds the uids of records it makes available. */
