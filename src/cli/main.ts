@@ -18,7 +18,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   // Commands print their own well-formed errors; this is the last resort for anything unexpected.
-  const { redactText } = await import('../telemetry/redact.ts');
+  const { redactText } = await import('../secrets/redact.ts');
   process.stderr.write(`auditrelay: ${redactText(err instanceof Error ? err.message : String(err))}\n`);
   process.exitCode = process.exitCode || 1;
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { registerSecret } from '../telemetry/redact.ts';
+import { registerSecret } from '../secrets/redact.ts';
 import { type Config, configSchema } from './schema.ts';
 
 /** One problem in a config file, named by its key path. */

@@ -1,4 +1,4 @@
-import { redactText } from '../telemetry/redact.ts';
+import { redactText } from '../secrets/redact.ts';
 
 /**
  * What `auditrelay doctor` reports: one finding per check and target, a table for people and JSON

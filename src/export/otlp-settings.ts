@@ -1,7 +1,7 @@
 import { type ExportConfig, OTLP_DEFAULTS } from '../config/schema.ts';
 import type { ClientTls } from '../config/types.ts';
 import { readFileSync } from 'node:fs';
-import { registerSecret } from '../telemetry/redact.ts';
+import { registerSecret } from '../secrets/redact.ts';
 
 /** Everything the OTLP sender needs, resolved from the config file, then OTEL_EXPORTER_OTLP_*, then defaults. */
 export interface OtlpSettings {

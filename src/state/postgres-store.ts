@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../telemetry/log.ts';
-import { registerSecret } from '../telemetry/redact.ts';
+import { registerSecret } from '../secrets/redact.ts';
 import { migrate, quoteIdent } from './postgres-migrations.ts';
 import { type Fence, FencedError, type StateStore } from './store.ts';
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { StateStore } from '../state/store.ts';
 import type { ExportWatch } from './export-watch.ts';
 import type { Logger } from './log.ts';
-import { redactText } from './redact.ts';
+import { redactText } from '../secrets/redact.ts';
 
 export interface ReadyCheck {
   ok: boolean;

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { redactValue } from './redact.ts';
+import { redactValue } from '../secrets/redact.ts';
 
 /**
  * Structured JSON logs on stderr (stdout is kept for command output: demo lines, preview, emulate).

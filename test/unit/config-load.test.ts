@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile, parseConfigText } from '../../src/config/load.ts';
-import { redactText } from '../../src/telemetry/redact.ts';
+import { redactText } from '../../src/secrets/redact.ts';
 
 const TENANT = '0b7b3a1e-2c4d-4e5f-8a9b-0c1d2e3f4a5b';
 const problems = (text: string, env: NodeJS.ProcessEnv = {}) => {

@@ -43,7 +43,7 @@ function runLogger(): string {
     import { loadConfigFile } from ${JSON.stringify(join(ROOT, 'src/config/load.ts'))};
     import { resolveOtlpSettings } from ${JSON.stringify(join(ROOT, 'src/export/otlp-settings.ts'))};
     import { createLogger } from ${JSON.stringify(join(ROOT, 'src/telemetry/log.ts'))};
-    import { registerSecret } from ${JSON.stringify(join(ROOT, 'src/telemetry/redact.ts'))};
+    import { registerSecret } from ${JSON.stringify(join(ROOT, 'src/secrets/redact.ts'))};
     const S = ${JSON.stringify(SECRETS)};
     const { config } = loadConfigFile(${JSON.stringify(config)});
     resolveOtlpSettings(config.export);        // registers OTLP header values (env and config)

@@ -4,7 +4,7 @@ import { renderProgress } from '../../backfill/plan.ts';
 import { formatDuration, parseDuration } from '../../core/time.ts';
 import { StateCorruptError, StateLockedError } from '../../state/store.ts';
 import { createLogger } from '../../telemetry/log.ts';
-import { redactText } from '../../telemetry/redact.ts';
+import { redactText } from '../../secrets/redact.ts';
 import { loadOrExit } from './run.ts';
 
 /** Exit codes of `auditrelay backfill`. */

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, loadConfigFile } from '../../config/load.ts';
 import { runDoctor } from '../../doctor/index.ts';
 import { DOCTOR_EXIT, exitCodeOf, renderTable, toJson } from '../../doctor/report.ts';
-import { redactText } from '../../telemetry/redact.ts';
+import { redactText } from '../../secrets/redact.ts';
 
 /**
  * `auditrelay doctor --config FILE [--fix] [--json]`: Microsoft's troubleshooting guide (and its

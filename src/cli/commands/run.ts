@@ -3,7 +3,7 @@ import { ConfigError, type LoadedConfig, loadConfigFile } from '../../config/loa
 import { startDaemon } from '../../daemon.ts';
 import { StateCorruptError, StateLockedError } from '../../state/store.ts';
 import { createLogger, type Logger } from '../../telemetry/log.ts';
-import { redactText } from '../../telemetry/redact.ts';
+import { redactText } from '../../secrets/redact.ts';
 import { parseAddr } from '../../telemetry/http-server.ts';
 import { startDaemonTelemetry } from '../../telemetry/serve.ts';
 

@@ -4,7 +4,7 @@ import { FileStateStore } from '../../state/file-store.ts';
 import { PostgresStateStore } from '../../state/postgres-store.ts';
 import type { StateStore } from '../../state/store.ts';
 import { silentLogger } from '../../telemetry/log.ts';
-import { redactText } from '../../telemetry/redact.ts';
+import { redactText } from '../../secrets/redact.ts';
 import { formatStatus, readStatus } from '../../telemetry/status.ts';
 import { loadOrExit } from './run.ts';
 

@@ -5,7 +5,7 @@ import { JWT } from 'google-auth-library';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { ClientTls } from '../../config/types.ts';
 import { StreamConfigError } from '../../core/source.ts';
-import { registerSecret } from '../../telemetry/redact.ts';
+import { registerSecret } from '../../secrets/redact.ts';
 import { GOOGLE_TOKEN_URI, type GoogleCustomerConfig, REPORTS_SCOPE } from './config.ts';
 
 /**

@@ -2,7 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { ConfidentialClientApplication, type Configuration, LogLevel } from '@azure/msal-node';
 import type { Agent } from 'undici';
 import { StreamConfigError } from '../../core/source.ts';
-import { redactText, registerSecret } from '../../telemetry/redact.ts';
+import { redactText, registerSecret } from '../../secrets/redact.ts';
 import type { O365TenantConfig } from './config.ts';
 import { httpRequest } from './http.ts';
 
