@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { configSchema } from './schema.ts';
 
-/** The config's JSON Schema for editors, generated from the zod schema (the one place defaults live). */
+/** The config's JSON Schema for editors, generated from the zod schema (where every default is written). */
 export function configJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return { ...schema, $id: 'https://auditrelay.dev/schema/auditrelay.schema.json', title: 'auditrelay configuration' };

@@ -1,4 +1,4 @@
-import type { ExportConfig } from '../config/schema.ts';
+import type { ExportConfig } from '../export/config.ts';
 import { encodeRequest } from '../export/encode.ts';
 import type { ExportOutcome } from '../export/outcome.ts';
 import { OtlpSender } from '../export/otlp-sender.ts';

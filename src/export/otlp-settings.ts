@@ -1,4 +1,4 @@
-import { type ExportConfig, OTLP_DEFAULTS } from '../config/schema.ts';
+import { type ExportConfig, OTLP_DEFAULTS } from './config.ts';
 import type { ClientTls } from '../config/types.ts';
 import { readFileSync } from 'node:fs';
 import { registerSecret } from '../secrets/redact.ts';

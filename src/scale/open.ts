@@ -1,14 +1,12 @@
-import type { Config } from '../config/schema.ts';
 import type { Budget } from '../core/budget.ts';
 import { FileStateStore } from '../state/file-store.ts';
+import type { StateConfig } from '../state/config.ts';
 import type { StateStore } from '../state/store.ts';
 import type { Logger } from '../telemetry/log.ts';
 import { type Coordinator, defaultReplicaId, LocalCoordinator, PostgresCoordinator } from './leases.ts';
 
 /** Set to a postgres:// URL, it selects the postgres store whatever the config file says (containers). */
 export const STATE_URL_ENV = 'AUDITRELAY_STATE_URL';
-
-export type StateConfig = Config['state'];
 
 /** The store, who decides which streams run here, and (for replicas) the shared budgets. */
 export interface StateSetup {

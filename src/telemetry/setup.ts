@@ -3,7 +3,7 @@ import { type Attributes, metrics } from '@opentelemetry/api';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { type IMetricReader, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import type { TelemetryConfig } from '../config/schema.ts';
+import type { TelemetryConfig } from './config.ts';
 import type { StreamPhase } from '../core/runner.ts';
 import type { StreamHealth } from '../core/source.ts';
 import { defaultResource } from '../export/encode.ts';

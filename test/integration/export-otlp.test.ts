@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exportSchema } from '../../src/config/schema.ts';
+import { exportSchema } from '../../src/export/config.ts';
 import type { AuditRecord } from '../../src/core/record.ts';
 import { DeadLetterFile } from '../../src/export/dead-letter.ts';
 import { ResourceCache } from '../../src/export/encode.ts';

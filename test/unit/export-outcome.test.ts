@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyResponse } from '../../src/export/outcome.ts';
 import { parseHeaderList, resolveOtlpSettings } from '../../src/export/otlp-settings.ts';
-import { exportSchema } from '../../src/config/schema.ts';
+import { exportSchema } from '../../src/export/config.ts';
 import { backoffDelay, parseRetryAfter } from '../../src/core/backoff.ts';
 
 const now = Date.parse('2026-11-22T05:00:00Z');

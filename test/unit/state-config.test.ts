@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stateSchema } from '../../src/config/schema.ts';
+import { stateSchema } from '../../src/state/config.ts';
 import { resolveStateConfig } from '../../src/scale/open.ts';
 
 describe('state settings', () => {
