@@ -8,6 +8,7 @@ import { OtlpSender } from './export/otlp-sender.ts';
 import { resolveOtlpSettings } from './export/otlp-settings.ts';
 import { ConsoleSink, OtlpSink, type Sink } from './export/sink.ts';
 import { openState } from './scale/open.ts';
+import { SOURCE_LIST, type SourceKind } from './sources/index.ts';
 import type { StateStore } from './state/store.ts';
 import { ExportWatch } from './telemetry/export-watch.ts';
 import type { Logger } from './telemetry/log.ts';
@@ -25,19 +26,14 @@ export interface Daemon {
 }
 
 /**
- * The configured sources. Each is loaded only when configured: a source's client libraries (msal-node,
- * googleapis) cost 20-40 MB of memory each just by being loaded.
+ * The configured sources, from the registry. Each is loaded only when configured: a source's client
+ * libraries (msal-node, googleapis) cost 20-40 MB of memory each just by being loaded.
  */
 export async function createSources(config: Config): Promise<Source[]> {
   const sources: Source[] = [];
-  const siem = config.export.siem;
-  if (config.sources.o365.length > 0) {
-    const { createO365Source } = await import('./sources/o365/index.ts');
-    sources.push(createO365Source(config.sources.o365, siem));
-  }
-  if (config.sources.google.length > 0) {
-    const { createGoogleSource } = await import('./sources/google/index.ts');
-    sources.push(createGoogleSource(config.sources.google, { siem }));
+  for (const source of SOURCE_LIST) {
+    const entries = config.sources[source.kind as SourceKind];
+    if (entries.length > 0) sources.push(await source.create(entries, { siem: config.export.siem }));
   }
   return sources;
 }

@@ -2,7 +2,8 @@ import type { LoadedConfig } from '../config/load.ts';
 import { sleep } from '../core/time.ts';
 import { startDaemon } from '../daemon.ts';
 import type { Logger } from '../telemetry/log.ts';
-import { backfillConfig, isDone, positionOf, type ProgressSnapshot, snapshot, type StreamPosition, type StreamProgressInput } from './plan.ts';
+import type { StreamPosition } from '../sources/entry.ts';
+import { backfillConfig, isDone, positionOf, type ProgressSnapshot, snapshot, type StreamProgressInput } from './plan.ts';
 
 export interface BackfillOptions {
   sinceMs: number;
@@ -39,7 +40,7 @@ export async function runBackfill(loaded: LoadedConfig, options: BackfillOptions
   const daemon = await startDaemon(plan.config, options.log);
   const ids = daemon.runner.status().map((s) => s.id);
   const kindOf = (id: string) => id.slice(0, id.indexOf('/'));
-  const lookback = (kind: string) => (kind === 'o365' ? plan.lookbackMs.o365 : plan.lookbackMs.google);
+  const lookback = (kind: string) => plan.lookbackMs[kind] ?? 0;
 
   const positions = new Map<string, StreamPosition>();
   const from = new Map<string, number>();

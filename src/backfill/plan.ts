@@ -1,8 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import { formatDuration } from '../core/time.ts';
-import { RETENTION_MS as GOOGLE_RETENTION_MS } from '../sources/google/config.ts';
-import { restoreState } from '../sources/o365/ledger.ts';
-import { RETENTION_MS as O365_RETENTION_MS } from '../sources/o365/windows.ts';
+import type { StreamPosition } from '../sources/entry.ts';
+import { SOURCE_LIST, type SourceKind, sourceOf } from '../sources/index.ts';
 
 /**
  * `auditrelay backfill` drains history by running the daemon's own streams until they are caught
@@ -26,63 +25,41 @@ import { RETENTION_MS as O365_RETENTION_MS } from '../sources/o365/windows.ts';
 export interface BackfillPlan {
   config: Config;
   /** Per source kind: how far back streams without state start. */
-  lookbackMs: { o365: number; google: number };
+  lookbackMs: Record<string, number>;
   notes: string[];
 }
 
-/** The config `run` would use, with the initial look-back of every stream set to `sinceMs` (within each API's limits). */
-export function backfillConfig(config: Config, sinceMs: number): BackfillPlan {
-  if (!Number.isFinite(sinceMs) || sinceMs <= 0) throw new Error('--since must be a positive duration, e.g. 7d');
-  if (config.sources.google.length > 0 && sinceMs > GOOGLE_RETENTION_MS) {
-    throw new Error(`--since ${formatDuration(sinceMs)}: the Google Reports API keeps 180 days; ask for at most 180d`);
-  }
-  const notes: string[] = [];
-  const o365 = Math.min(sinceMs, O365_RETENTION_MS);
-  if (config.sources.o365.length > 0 && sinceMs > O365_RETENTION_MS) {
-    notes.push(`Office 365 keeps content for 7 days: its streams go back 7d, not ${formatDuration(sinceMs)}`);
-  }
-  const google = Math.min(sinceMs, GOOGLE_RETENTION_MS);
-  const next: Config = {
-    ...config,
-    sources: {
-      ...config.sources,
-      o365: config.sources.o365.map((t) => ({ ...t, initialLookback: o365 })),
-      google: config.sources.google.map((c) => ({ ...c, initialLookback: google })),
-    },
-  };
-  return { config: next, lookbackMs: { o365, google }, notes };
-}
-
-/** Where one stream stands, from its committed state document. */
-export interface StreamPosition {
-  /** Everything before this source time is delivered (or set aside); undefined: nothing committed yet. */
-  position?: number;
-  /** The stream has read everything up to the backfill's start, and delivered all of it but set-aside items. */
-  caughtUp: boolean;
-  /** Items of the window that keep failing (Office 365 blobs set aside): not delivered, reported. */
-  setAside: number;
-}
+const DAY_MS = 86_400_000;
 
 /**
- * Office 365: listed up to the start (`listedUntil`, on Microsoft's clock: the daemon follows it when
- * the local clock is off by more than 2 minutes), and no blob created before the start left pending
- * except set-aside ones. Google: the first stage has read every event time before the start (later
- * re-poll stages, which look for late events, are `run`'s business).
+ * The config `run` would use, with the initial look-back of every stream set to `sinceMs`, within
+ * each API's retention (a source keeping less goes back as far as it keeps, with a note).
  */
-export function positionOf(kind: string, doc: unknown, startMs: number): StreamPosition {
-  if (doc === undefined) return { caughtUp: false, setAside: 0 };
-  if (kind === 'o365') {
-    const state = restoreState(doc);
-    const inWindow = state.pending.filter((b) => b.created < startMs);
-    const waiting = inWindow.filter((b) => !b.setAside);
-    let position = state.listedUntil;
-    for (const b of waiting) if (position === undefined || b.created < position) position = b.created;
-    const target = Math.floor(startMs / 1000) * 1000;
-    return { position, caughtUp: (state.listedUntil ?? -Infinity) >= target && waiting.length === 0, setAside: inWindow.length - waiting.length };
+export function backfillConfig(config: Config, sinceMs: number): BackfillPlan {
+  if (!Number.isFinite(sinceMs) || sinceMs <= 0) throw new Error('--since must be a positive duration, e.g. 7d');
+  const notes: string[] = [];
+  const lookbackMs: Record<string, number> = {};
+  const sources: Record<string, unknown[]> = { ...config.sources };
+  for (const source of SOURCE_LIST) {
+    const entries = config.sources[source.kind as SourceKind];
+    if (entries.length > 0 && sinceMs > source.retentionMs && source.kind === 'google') {
+      throw new Error(`--since ${formatDuration(sinceMs)}: the Google Reports API keeps 180 days; ask for at most 180d`);
+    }
+    const lookback = Math.min(sinceMs, source.retentionMs);
+    lookbackMs[source.kind] = lookback;
+    sources[source.kind] = entries.map((e) => ({ ...e, initialLookback: lookback }));
+    if (entries.length > 0 && sinceMs > source.retentionMs) {
+      notes.push(`${source.title} keeps ${Math.round(source.retentionMs / DAY_MS)} days of history: its streams go back ${formatDuration(lookback)}, not ${formatDuration(sinceMs)}`);
+    }
   }
-  const cursors = (doc as { cursors?: unknown }).cursors;
-  const first = Array.isArray(cursors) && typeof cursors[0] === 'number' ? cursors[0] : undefined;
-  return { position: first, caughtUp: first !== undefined && first >= startMs, setAside: 0 };
+  return { config: { ...config, sources: sources as Config['sources'] }, lookbackMs, notes };
+}
+
+/** Where a stream stands, from its committed state document (the source reads its own). */
+export function positionOf(kind: string, doc: unknown, startMs: number): StreamPosition {
+  const source = sourceOf(kind);
+  if (!source) return { caughtUp: false, setAside: 0 };
+  return source.state.position(source.state.restore(doc), startMs);
 }
 
 export interface ProgressSnapshot {

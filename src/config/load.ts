@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { registerSecret } from '../secrets/redact.ts';
+import { SOURCE_LIST, type SourceKind } from '../sources/index.ts';
 import { type Config, configSchema } from './schema.ts';
 
 /** One problem in a config file, named by its key path. */
@@ -59,9 +60,7 @@ export function parseConfigText(text: string, file: string, baseDir: string, env
   // Relative paths in the file mean "next to the config file", wherever the daemon was started.
   const fromConfigDir = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   config.state.path = fromConfigDir(config.state.path);
-  for (const customer of config.sources.google) {
-    if (customer.credentials.keyFile) customer.credentials.keyFile = fromConfigDir(customer.credentials.keyFile);
-  }
+  for (const source of SOURCE_LIST) for (const entry of config.sources[source.kind as SourceKind]) source.resolvePaths?.(entry, fromConfigDir);
   if (config.export.deadLetterFile) config.export.deadLetterFile = fromConfigDir(config.export.deadLetterFile);
   return config;
 }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { googleCustomerSchema } from '../sources/google/config.ts';
-import { o365TenantSchema } from '../sources/o365/config.ts';
+import { SOURCE_KINDS, sourcesSchema } from '../sources/index.ts';
 import { exportSchema } from '../export/config.ts';
 import { stateSchema } from '../state/config.ts';
 import { telemetrySchema } from '../telemetry/config.ts';
@@ -31,18 +30,12 @@ export const configSchema = z
       .min(1)
       .default(16)
       .describe('Blobs/pages held in memory at once across all streams: the bound on memory while the endpoint is slow'),
-    sources: z
-      .object({
-        o365: z.array(o365TenantSchema).default([]),
-        google: z.array(googleCustomerSchema).default([]),
-      })
-      .strict()
-      .default({ o365: [], google: [] }),
+    sources: sourcesSchema(),
   })
   .strict()
   .superRefine((c, ctx) => {
     const count = Object.values(c.sources).reduce((n, list) => n + (list as unknown[]).length, 0);
-    if (count === 0) ctx.addIssue({ code: 'custom', path: ['sources'], message: 'configure at least one source (sources.o365 or sources.google)' });
+    if (count === 0) ctx.addIssue({ code: 'custom', path: ['sources'], message: `configure at least one source (${SOURCE_KINDS.map((k) => `sources.${k}`).join(' or ')})` });
   });
 
 export type Config = z.infer<typeof configSchema>;

@@ -3,7 +3,7 @@ import { encodeRequest } from '../export/encode.ts';
 import type { ExportOutcome } from '../export/outcome.ts';
 import { OtlpSender } from '../export/otlp-sender.ts';
 import { type OtlpSettings, resolveOtlpSettings } from '../export/otlp-settings.ts';
-import { type Finding, finding } from './report.ts';
+import { type Finding, finding } from '../sources/checks.ts';
 
 /**
  * The export endpoint, reached the way the daemon reaches it: the resolved settings (config, then

@@ -1,57 +1,77 @@
 import type { LoadedConfig } from '../config/load.ts';
-import { openState } from '../scale/open.ts';
-import { StateLockedError, type StateStore } from '../state/store.ts';
+import { openState, type StateSetup } from '../scale/open.ts';
+import type { ClaimedState } from '../sources/entry.ts';
+import { SOURCE_LIST, type SourceKind } from '../sources/index.ts';
+import type { StateConfig } from '../state/config.ts';
+import { StateLockedError } from '../state/store.ts';
 import { silentLogger } from '../telemetry/log.ts';
 import { checkExport } from './export.ts';
-import { type GoogleProbe, googleFindings, probeGoogle } from './google.ts';
-import { o365Findings, probeO365 } from './o365.ts';
 import type { Finding } from './report.ts';
 
 export interface DoctorOptions {
-  /** Start missing or disabled Office 365 subscriptions (honouring one start per 15 minutes). */
+  /** Let each source repair what it safely can (start missing or disabled subscriptions, within the APIs' rules). */
   fix: boolean;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
 }
 
 /**
- * Every check of every configured source, then the export endpoint. Tenants and customers are
- * checked one after another, so the output reads in config order and no API sees a burst.
+ * Every check of every configured source (the registry's, in its order), then the export endpoint.
+ * Within a source, entries are checked one after another, so the output reads in config order and
+ * no API sees a burst.
  */
 export async function runDoctor(loaded: LoadedConfig, options: DoctorOptions): Promise<Finding[]> {
   const { config } = loaded;
   const findings: Finding[] = [];
-  // --fix records its start attempts where the daemon keeps them; a running daemon holds the lock.
-  let store: StateStore | string | undefined;
-  if (options.fix && config.sources.o365.length > 0) {
-    try {
-      store = (await openState(config.state, silentLogger(), options.env)).store;
-    } catch (err) {
-      if (!(err instanceof StateLockedError)) throw err;
-      store = `a running daemon holds the state folder ${config.state.path}`;
-    }
-  }
+  const claims = new StreamClaims(config.state, options.env);
   try {
-    for (const tenant of config.sources.o365) {
-      findings.push(...o365Findings(await probeO365(tenant, { fix: options.fix, store, signal: options.signal })));
+    for (const source of SOURCE_LIST) {
+      const entries = config.sources[source.kind as SourceKind];
+      if (entries.length === 0) continue;
+      findings.push(...(await source.doctor.check(entries, { fix: options.fix, baseDir: loaded.baseDir, signal: options.signal, claim: (id) => claims.claim(id) })));
     }
   } finally {
-    if (store !== undefined && typeof store !== 'string') await store.close();
-  }
-  for (const customer of config.sources.google) {
-    const probe: GoogleProbe = await probeGoogle(customer, {
-      baseDir: loaded.baseDir,
-      projectRequestsPerMinute: projectBudget(config.sources.google, customer.projectId, customer.requestsPerMinute),
-      signal: options.signal,
-    });
-    findings.push(...googleFindings(probe));
+    await claims.close();
   }
   findings.push(await checkExport(config.export, options.env));
   return findings;
 }
 
-/** The budgets of every customer naming the same project (a customer without one counts alone). */
-function projectBudget(customers: { projectId?: string; requestsPerMinute: number }[], projectId: string | undefined, own: number): number {
-  if (!projectId) return own;
-  return customers.filter((c) => c.projectId === projectId).reduce((n, c) => n + c.requestsPerMinute, 0);
+/**
+ * A stream's state for a repair, written like the daemon writes it: the state store opened as the
+ * daemon opens it (a running daemon holds the file store's lock), and the stream's lease held
+ * while it is used, so every write carries the lease's fence.
+ */
+class StreamClaims {
+  readonly #config: StateConfig;
+  readonly #env: NodeJS.ProcessEnv | undefined;
+  #opened: Promise<StateSetup | string> | undefined;
+
+  constructor(config: StateConfig, env: NodeJS.ProcessEnv | undefined) {
+    this.#config = config;
+    this.#env = env;
+  }
+
+  async claim(streamId: string): Promise<ClaimedState | string> {
+    this.#opened ??= openState(this.#config, silentLogger(), this.#env).catch((err: unknown) => {
+      if (err instanceof StateLockedError) return `a running daemon holds the state folder ${this.#config.path}`;
+      throw err;
+    });
+    const setup = await this.#opened;
+    if (typeof setup === 'string') return setup;
+    const lease = await setup.coordinator.claim(streamId);
+    if (!lease) return `another replica holds the stream ${streamId}: the running daemon repairs it itself`;
+    const { store } = setup;
+    return {
+      state: { load: () => store.get(streamId), commit: (value) => store.put(streamId, value, lease.fence) },
+      release: lease.release,
+    };
+  }
+
+  async close(): Promise<void> {
+    const setup = await this.#opened?.catch(() => undefined);
+    if (setup === undefined || typeof setup === 'string') return;
+    await setup.coordinator.stop();
+    await setup.store.close();
+  }
 }

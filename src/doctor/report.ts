@@ -1,4 +1,6 @@
-import { redactText } from '../secrets/redact.ts';
+import type { Finding, Result } from '../sources/checks.ts';
+
+export type { Finding, Result } from '../sources/checks.ts';
 
 /**
  * What `auditrelay doctor` reports: one finding per check and target, a table for people and JSON
@@ -11,19 +13,6 @@ import { redactText } from '../secrets/redact.ts';
  * A `skip` (a check that could not run because an earlier one failed) never changes the code: the
  * failure that caused it already does.
  */
-export type Result = 'ok' | 'warn' | 'fail' | 'skip';
-
-export interface Finding {
-  /** Stable check name, e.g. `o365.token`, `google.delegation`, `export.reachable`. */
-  check: string;
-  /** What was checked: `o365:<tenant>`, `o365:<tenant>/Audit.Exchange`, `google:<customer>/drive`, `export`. */
-  target: string;
-  result: Result;
-  detail: string;
-  /** What to do about it: present on every warn and fail. */
-  fix?: string;
-}
-
 export const DOCTOR_EXIT = { ok: 0, fail: 1, couldNotRun: 2 } as const;
 
 const RANK: Record<Result, number> = { skip: 0, ok: 1, warn: 2, fail: 3 };
@@ -42,16 +31,6 @@ export function summarize(findings: Finding[]): Record<Result, number> {
   const out: Record<Result, number> = { ok: 0, warn: 0, fail: 0, skip: 0 };
   for (const f of findings) out[f.result]++;
   return out;
-}
-
-/** A finding, with every text scrubbed of registered secrets (a library message can carry one). */
-export function finding(check: string, target: string, result: Result, detail: string, fix?: string): Finding {
-  return { check, target, result, detail: redactText(detail), ...(fix !== undefined && result !== 'ok' ? { fix: redactText(fix) } : {}) };
-}
-
-/** The same skip for several checks that depend on a failed one. */
-export function skipped(checks: string[], target: string, because: string): Finding[] {
-  return checks.map((check) => finding(check, target, 'skip', `not checked: ${because}`));
 }
 
 const MAX_DETAIL = 160;

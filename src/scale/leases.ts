@@ -25,6 +25,18 @@ export interface Coordinator {
   held(): string[];
   /** Stops renewing and hands every lease back at once, so other replicas take over without waiting. */
   stop(): Promise<void>;
+  /**
+   * One stream's lease for a short job outside the runner (`doctor --fix` writing a stream's state),
+   * so its writes are fenced like the runner's. Undefined when another replica holds the stream.
+   */
+  claim(streamId: string): Promise<StreamClaim | undefined>;
+}
+
+export interface StreamClaim {
+  /** Goes with every write of the stream's state (undefined: one process, nothing to fence). */
+  fence: Fence | undefined;
+  /** Ends the lease at once, so the daemon's replicas take the stream again without waiting. */
+  release(): Promise<void>;
 }
 
 /** The embedded store: one daemon per state folder, so this process owns every stream. */
@@ -43,6 +55,10 @@ export class LocalCoordinator implements Coordinator {
   }
   async stop(): Promise<void> {
     this.#held = [];
+  }
+  /** The embedded store's lock already keeps a daemon off the folder while this process has it open. */
+  async claim(): Promise<StreamClaim> {
+    return { fence: undefined, release: async () => undefined };
   }
 }
 
@@ -278,6 +294,23 @@ export class PostgresCoordinator implements Coordinator {
         WHERE l.stream = h.stream AND l.epoch = h.epoch AND l.owner = $1`,
       [this.replicaId, leases.map(([id]) => id), leases.map(([, e]) => e)],
     );
+  }
+
+  /** Takes the stream's lease if it is free or expired (epoch + 1, as `#acquire` does); never one a live replica holds. */
+  async claim(streamId: string): Promise<StreamClaim | undefined> {
+    const { rows } = await this.#pool.query<{ epoch: string }>(
+      `INSERT INTO ${this.#store.table('leases')} AS l (stream, owner, epoch, expires_at, acquired_at)
+       VALUES ($1, $2, 1, clock_timestamp() + $3 * interval '1 millisecond', clock_timestamp())
+       ON CONFLICT (stream) DO UPDATE
+         SET owner = excluded.owner, epoch = l.epoch + 1, expires_at = excluded.expires_at, acquired_at = excluded.acquired_at
+       WHERE l.expires_at < clock_timestamp()
+       RETURNING l.epoch`,
+      [streamId, this.replicaId, this.#settings.ttlMs],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const epoch = Number(row.epoch);
+    return { fence: { owner: this.replicaId, epoch }, release: () => this.#expire([[streamId, epoch]]) };
   }
 
   #drop(id: string): void {

@@ -1,7 +1,5 @@
 import type { StreamHealth, StreamLoss } from '../core/source.ts';
 import { formatDuration } from '../core/time.ts';
-import { googleStoredView } from '../sources/google/health.ts';
-import { o365StoredView } from '../sources/o365/health.ts';
 import type { StateStore } from '../state/store.ts';
 import { type CompletenessDoc, completenessKey, emptyCounts, type HourCounts, hourKey, parseCompleteness } from './completeness.ts';
 
@@ -12,11 +10,8 @@ export interface StoredView {
   pending: { at: number; expires?: number }[];
 }
 
-/** Per source kind (the stream id's first part): how to read its stored document. */
-const READERS: Record<string, (doc: unknown) => StoredView> = {
-  o365: o365StoredView,
-  google: googleStoredView,
-};
+/** How to read one stream's stored document, by the stream's kind (its id's first part); undefined for a kind nobody knows. */
+export type StoredViews = (kind: string) => ((doc: unknown) => StoredView) | undefined;
 
 export interface HourRow extends HourCounts {
   hour: string;
@@ -57,7 +52,7 @@ export interface StatusReport {
 const NOT_STREAMS = ['completeness/', 'health/'];
 
 /** Reads every stream's document and completeness ledger from the store (nothing is written). */
-export async function readStatus(store: StateStore, now: number, horizonMs: number): Promise<StatusReport> {
+export async function readStatus(store: StateStore, now: number, horizonMs: number, views: StoredViews): Promise<StatusReport> {
   const keys = await store.keys('');
   const ids = new Set<string>();
   for (const key of keys) {
@@ -68,7 +63,7 @@ export async function readStatus(store: StateStore, now: number, horizonMs: numb
   for (const id of [...ids].sort()) {
     const ledger = parseCompleteness(await store.get(completenessKey(id)).catch(() => undefined));
     const source = id.split('/')[0] ?? '';
-    const reader = READERS[source];
+    const reader = views(source);
     let view: StoredView = { health: {}, pending: [] };
     let error: string | undefined;
     if (reader) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, expect } from 'vitest';
 import { parse, stringify } from 'yaml';
-import type { StartEmulatorsOptions } from '../../src/emulator/index.ts';
+import type { StartEmulatorsOptions } from '../../src/emulators.ts';
 import { type OtlpSink, startOtlpSink } from '../support/otlp-sink.ts';
 import { duplicateCount, exited, missing, spawnDaemon, startWorld, type World } from '../support/harness.ts';
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runBackfill } from '../../src/backfill/index.ts';
 import type { ProgressSnapshot } from '../../src/backfill/plan.ts';
 import { type LoadedConfig, loadConfigFile } from '../../src/config/load.ts';
-import { type RunningEmulators, startEmulators } from '../../src/emulator/index.ts';
+import { type RunningEmulators, startEmulators } from '../../src/emulators.ts';
 import { FileStateStore } from '../../src/state/file-store.ts';
 import { silentLogger } from '../../src/telemetry/log.ts';
 import { type OtlpSink, startOtlpSink } from '../support/otlp-sink.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/doctor/report.ts';
-import { type RunningEmulators, startEmulators } from '../../src/emulator/index.ts';
+import { type RunningEmulators, startEmulators } from '../../src/emulators.ts';
 import { FileStateStore } from '../../src/state/file-store.ts';
 import { type OtlpSink, startOtlpSink } from '../support/otlp-sink.ts';
 

@@ -5,7 +5,7 @@ import { Runner } from '../../src/core/runner.ts';
 import { createSink } from '../../src/daemon.ts';
 import type { GoogleEmulatorOptions } from '../../src/sources/google/emulator/index.ts';
 import { DeadLetterFile } from '../../src/export/dead-letter.ts';
-import { createGoogleSource } from '../../src/sources/google/index.ts';
+import { createGoogleSource } from '../../src/sources/google/source.ts';
 import { FileStateStore } from '../../src/state/file-store.ts';
 import { createLogger, silentLogger } from '../../src/telemetry/log.ts';
 import { daemonConfig, duplicateCount, missing, startWorld, waitFor, type World } from '../support/harness.ts';

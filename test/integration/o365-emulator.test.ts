@@ -6,7 +6,7 @@ import { ConfidentialClientApplication, type INetworkModule, type NetworkRespons
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.ts';
-import { type RunningEmulators, startEmulators } from '../../src/emulator/index.ts';
+import { type RunningEmulators, startEmulators } from '../../src/emulators.ts';
 import type { O365Emulator } from '../../src/sources/o365/emulator/index.ts';
 
 /**

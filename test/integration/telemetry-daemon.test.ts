@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { type RunningEmulators, startEmulators } from '../../src/emulator/index.ts';
+import { type RunningEmulators, startEmulators } from '../../src/emulators.ts';
 import { restoreState } from '../../src/sources/o365/ledger.ts';
 import { FileStateStore } from '../../src/state/file-store.ts';
 import { completenessKey, parseCompleteness } from '../../src/telemetry/completeness.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadConfigFile } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { type Daemon, startDaemon } from '../../src/daemon.ts';
-import { type RunningEmulators, type StartEmulatorsOptions, startEmulators } from '../../src/emulator/index.ts';
+import { type RunningEmulators, type StartEmulatorsOptions, startEmulators } from '../../src/emulators.ts';
 import { silentLogger } from '../../src/telemetry/log.ts';
 import { type OtlpSink, startOtlpSink } from './otlp-sink.ts';
 

@@ -7,6 +7,7 @@ import { o365Health, o365StoredView } from '../../src/sources/o365/health.ts';
 import { FileStateStore } from '../../src/state/file-store.ts';
 import { completenessKey, CompletenessRecorder, hourKey, parseCompleteness, pruneCompleteness } from '../../src/telemetry/completeness.ts';
 import { silentLogger } from '../../src/telemetry/log.ts';
+import { storedViews } from '../../src/sources/index.ts';
 import { formatStatus, readStatus, streamReport } from '../../src/telemetry/status.ts';
 
 const H = 3_600_000;
@@ -123,7 +124,7 @@ describe('status report', () => {
     await store.put(completenessKey('o365/t/Audit.Exchange'), { v: 1, hours: { [hourKey(T0 - 3 * H)]: { listed: 5, fetched: 5, exported: 4, records: 400 } } });
     await store.put('google/C1/login', { v: 1, ages: [0], cursors: [T0 - 600_000], seen: { buckets: [] } });
     await store.put('health/readyz', { at: 'x' });
-    const report = await readStatus(store, T0, 24 * H);
+    const report = await readStatus(store, T0, 24 * H, storedViews);
     expect(report.streams.map((s) => s.id)).toEqual(['google/C1/login', 'o365/t/Audit.Exchange']);
     const text = formatStatus(report);
     expect(text).toContain('o365/t/Audit.Exchange');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exportFinding } from '../../src/doctor/export.ts';
-import { type GoogleProbe, googleFindings } from '../../src/doctor/google.ts';
-import { type Exchange, type O365Probe, o365Findings } from '../../src/doctor/o365.ts';
+import { type GoogleProbe, googleFindings } from '../../src/sources/google/doctor.ts';
+import { type Exchange, type O365Probe, o365Findings } from '../../src/sources/o365/doctor.ts';
 import { type Finding, exitCodeOf, renderTable, toJson } from '../../src/doctor/report.ts';
 import type { ApiFailure } from '../../src/sources/google/errors.ts';
 import { CONTENT_TYPES } from '../../src/sources/o365/config.ts';

@@ -63,8 +63,8 @@ describe('Office 365 DLP matches in SharePoint and OneDrive', () => {
     expect(a['file.path']).toBe(dlp.SharePointMetaData.FilePathUrl);
     expect(a['security_rule.name']).toBe('Cards');
   });
-  it('are previewed under DLP.All whatever the case of the operation', () => {
-    const { json } = preview(JSON.stringify(dlp), { source: 'o365', observedUnixMs: 0 });
+  it('are previewed under DLP.All whatever the case of the operation', async () => {
+    const { json } = await preview(JSON.stringify(dlp), { source: 'o365', observedUnixMs: 0 });
     const attrs = JSON.parse(json).resourceLogs[0].scopeLogs[0].logRecords[0].attributes as { key: string; value: { stringValue?: string } }[];
     expect(attrs.find((kv) => kv.key === 'o365.content_type')?.value.stringValue).toBe('DLP.All');
   });

@@ -5,6 +5,7 @@ import { AttributeBag, ATTRIBUTE_LIMIT, OMITTED_ATTRIBUTES_KEY, parseJsonExact, 
 import { addSiemAttributes } from '../../src/sources/shared/mapping/siem.ts';
 import { siemSchema } from '../../src/config/siem.ts';
 import { preview, readInput } from '../../src/cli/commands/preview.ts';
+import { google } from '../../src/sources/google/index.ts';
 import { mapGoogleActivity } from '../../src/sources/google/mapping/index.ts';
 import { parseClientAddress } from '../../src/sources/shared/mapping/client-ip.ts';
 import { mapO365Record } from '../../src/sources/o365/mapping/index.ts';
@@ -141,10 +142,11 @@ describe('preview', () => {
   });
   it('reads a content blob array and an activities.list page', () => {
     expect(readInput(`[${rec('a')},\n${rec('b')}]`).items).toHaveLength(2);
-    expect(readInput(JSON.stringify({ kind: 'admin#reports#activities', items: [{}, {}, {}] })).items).toHaveLength(3);
+    expect(readInput(JSON.stringify({ kind: 'admin#reports#activities', items: [{}, {}, {}] }), google.preview.unpage).items).toHaveLength(3);
+    expect(readInput(JSON.stringify({ kind: 'admin#reports#activities' }), google.preview.unpage).items).toHaveLength(0);
   });
-  it('writes an ExportLogsServiceRequest and reports records that do not map', () => {
-    const { json, problems } = preview(`${rec('a')}\n{"Id":"b"}\n`, { source: 'o365', observedUnixMs: 0 });
+  it('writes an ExportLogsServiceRequest and reports records that do not map', async () => {
+    const { json, problems } = await preview(`${rec('a')}\n{"Id":"b"}\n`, { source: 'o365', observedUnixMs: 0 });
     const logs = JSON.parse(json).resourceLogs[0].scopeLogs[0].logRecords;
     expect(logs).toHaveLength(1);
     expect(logs[0].timeUnixNano).toBe(String(BigInt(Date.UTC(2024, 4, 14, 7, 42, 19)) * 1_000_000n));

@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfigFile } from '../../config/load.ts';
-import { startEmulators } from '../../emulator/index.ts';
+import { startEmulators } from '../../emulators.ts';
+import { SOURCE_LIST, type SourceKind } from '../../sources/index.ts';
 import { createLogger } from '../../telemetry/log.ts';
 import { runUntilSignal } from './run.ts';
+
+const line = (label: string, value: string) => `  ${label.padEnd(26)}${value}`;
 
 /**
  * `auditrelay demo` (and `npm start`): the built-in API emulators and the daemon in one process,
@@ -30,11 +33,10 @@ export function registerDemo(program: Command): void {
         process.stderr.write(
           [
             'auditrelay demo: daemon running against the built-in emulators (Ctrl-C to stop)',
-            `  Office 365 emulator: ${emulators.o365}`,
-            ...(emulators.google ? [`  Google emulator:     ${emulators.google}`] : []),
-            `  config:              ${emulators.config}`,
-            `  state:               ${loaded.config.state.path}`,
-            `  records go to:       ${otlp ? `OTLP ${otlp}` : 'stdout, one line each (set OTEL_EXPORTER_OTLP_ENDPOINT to send OTLP)'}`,
+            ...SOURCE_LIST.map((source) => line(`${source.title} emulator:`, emulators[source.kind as SourceKind])),
+            line('config:', emulators.config),
+            line('state:', loaded.config.state.path),
+            line('records go to:', otlp ? `OTLP ${otlp}` : 'stdout, one line each (set OTEL_EXPORTER_OTLP_ENDPOINT to send OTLP)'),
             '',
           ].join('\n'),
         );

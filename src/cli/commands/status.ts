@@ -6,6 +6,7 @@ import type { StateStore } from '../../state/store.ts';
 import { silentLogger } from '../../telemetry/log.ts';
 import { redactText } from '../../secrets/redact.ts';
 import { formatStatus, readStatus } from '../../telemetry/status.ts';
+import { storedViews } from '../../sources/index.ts';
 import { loadOrExit } from './run.ts';
 
 /**
@@ -36,7 +37,7 @@ export function registerStatus(program: Command): void {
         return;
       }
       try {
-        const report = await readStatus(store, Date.now(), config.telemetry.atRiskHorizon);
+        const report = await readStatus(store, Date.now(), config.telemetry.atRiskHorizon, storedViews);
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
       } finally {
         await store.close();

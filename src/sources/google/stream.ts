@@ -8,7 +8,8 @@ import { GMAIL_MAX_WINDOW_MS, type GoogleApplicationConfig, type GoogleCustomerC
 import { type Identity, judgeAnswer } from './errors.ts';
 import { googleHealth } from './health.ts';
 import { DEFAULT_PAGE_LIMITS, judgePage, newPageGuard, type PageLimits, splitWindow } from './pagination.ts';
-import { SeenSet, type SeenSetJson } from './seen-set.ts';
+import { SeenSet } from './seen-set.ts';
+import { type GoogleStreamState, restoreGoogleState } from './state.ts';
 import {
   advance,
   BOUNDARY_OVERLAP_MS,
@@ -26,16 +27,6 @@ import {
 /** Start times this close to the 180-day retention are moved up: the API answers them with a misleading error. */
 const RETENTION_MARGIN_MS = 3_600_000;
 const MAX_RESULTS = 1000;
-
-/** The durable document of one application stream. */
-export interface GoogleStreamState {
-  v: 1;
-  /** The schedule's ages when the cursors were saved (a config change migrates them). */
-  ages: number[];
-  /** Per stage: event time before which the stage has read everything (ms). */
-  cursors: number[];
-  seen: SeenSetJson;
-}
 
 /** Everything a stream needs that is shared by the customer's applications (one client, one key). */
 export interface CustomerApi {
@@ -124,7 +115,7 @@ class StreamRun {
       application: deps.app.name,
       userKey: deps.app.userKey,
     };
-    const state = restore(saved);
+    const state = restoreGoogleState(saved);
     const now = ctx.now();
     this.#seen = SeenSet.fromJSON(state?.seen, customer.seenSetMax);
     this.#cursors = state
@@ -292,14 +283,4 @@ class StreamRun {
 function describe(w: { startMs: number; endMs: number; stage?: number }): string {
   const range = `${new Date(w.startMs).toISOString()}..${new Date(w.endMs).toISOString()}`;
   return w.stage === undefined ? range : `stage ${w.stage} ${range}`;
-}
-
-function restore(saved: unknown): GoogleStreamState | undefined {
-  if (!saved || typeof saved !== 'object') return undefined;
-  const s = saved as Partial<GoogleStreamState>;
-  const numbers = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((n) => typeof n === 'number' && Number.isFinite(n));
-  if (s.v !== 1 || !numbers(s.ages) || !numbers(s.cursors) || s.ages.length !== s.cursors.length) {
-    throw new Error('the saved state of this stream has an unknown shape; remove it to start again from the look-back');
-  }
-  return { v: 1, ages: s.ages, cursors: s.cursors, seen: s.seen ?? { buckets: [] } };
 }

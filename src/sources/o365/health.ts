@@ -1,5 +1,7 @@
 import type { StreamHealth } from '../../core/source.ts';
-import { committedWatermark, type O365StreamState, restoreState } from './ledger.ts';
+import type { StreamPosition } from '../entry.ts';
+import type { StoredView } from '../../telemetry/status.ts';
+import { committedWatermark, type O365StreamState } from './ledger.ts';
 
 /** What an Office 365 stream's ledger says about lag, risk and losses (live, or read back by `status`). */
 export function o365Health(state: O365StreamState, subscribed?: boolean): StreamHealth {
@@ -14,8 +16,22 @@ export function o365Health(state: O365StreamState, subscribed?: boolean): Stream
   };
 }
 
-/** The stored document of an Office 365 stream, for `auditrelay status`: health and when each pending blob was created. */
-export function o365StoredView(doc: unknown): { health: StreamHealth; pending: { at: number; expires: number }[] } {
-  const state = restoreState(doc);
+/** A stored Office 365 stream, for `auditrelay status`: health and when each pending blob was created. */
+export function o365StoredView(state: O365StreamState): StoredView {
   return { health: o365Health(state), pending: state.pending.map((b) => ({ at: b.created, expires: b.expires })) };
+}
+
+/**
+ * For `backfill`: listed up to the start (`listedUntil`, on Microsoft's clock: the daemon follows it
+ * when the local clock is off by more than 2 minutes), and no blob created before the start left
+ * pending except set-aside ones.
+ */
+export function o365Position(state: O365StreamState, startMs: number): StreamPosition {
+  const inWindow = state.pending.filter((b) => b.created < startMs);
+  const waiting = inWindow.filter((b) => !b.setAside);
+  let position = state.listedUntil;
+  for (const b of waiting) if (position === undefined || b.created < position) position = b.created;
+  const target = Math.floor(startMs / 1000) * 1000;
+  const caughtUp = (state.listedUntil ?? -Infinity) >= target && waiting.length === 0;
+  return { ...(position !== undefined ? { position } : {}), caughtUp, setAside: inWindow.length - waiting.length };
 }

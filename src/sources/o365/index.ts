@@ -1,35 +1,45 @@
-import { RecentIds, scopedRecentIds } from '../../core/recent-ids.ts';
-import type { SiemOptions } from '../shared/mapping/siem.ts';
-import type { Source, Stream } from '../../core/source.ts';
-import { ClockSkew } from './clock-skew.ts';
-import type { O365TenantConfig } from './config.ts';
-import { O365Stream } from './stream.ts';
-import { createTenantClient } from './tenant.ts';
+import { parseDuration } from '../../core/time.ts';
+import type { SourceEntry } from '../entry.ts';
+import { type O365TenantConfig, o365TenantSchema } from './config.ts';
+import type { O365Emulator, O365EmulatorOptions } from './emulator/index.ts';
+import { O365_STAGES } from './emulator/stages.ts';
+import { o365Position, o365StoredView } from './health.ts';
+import { type O365StreamState, restoreState } from './ledger.ts';
+import { RETENTION_MS } from './windows.ts';
 
 /**
- * Record ids remembered to drop Office 365's by-design repeats across blobs, for all tenants of the
- * source together (about 10 MB): repeats sit in blobs close in time, so a short memory catches most,
- * and one bound for the whole source keeps memory flat whether it serves one tenant or hundreds
- * (10,000 per stream made 250 streams hold 40 MB of ids). Anything it misses still carries its uid.
+ * The Office 365 Management Activity API source, as the rest of the daemon knows it: one stream
+ * per tenant × content type (`stream.ts`), listing windows and a ledger of content blobs as its
+ * cursor (`windows.ts`, `ledger.ts`), the API's answers classified in `errors.ts`.
  */
-const RECENT_IDS = 100_000;
+export const o365: SourceEntry<O365TenantConfig, O365StreamState, O365Emulator, O365EmulatorOptions> = {
+  kind: 'o365',
+  title: 'Office 365',
+  configSchema: o365TenantSchema,
+  retentionMs: RETENTION_MS,
+  create: async (tenants, deps) => (await import('./source.ts')).createO365Source(tenants, deps.siem),
+  state: { restore: restoreState, view: o365StoredView, position: o365Position },
+  doctor: { check: async (tenants, deps) => (await import('./doctor.ts')).checkO365(tenants, deps) },
+  preview: {
+    options: [
+      { flags: '--tenant <id>', description: "Office 365 tenant id (default: each record's OrganizationId)" },
+      { flags: '--content-type <type>', description: "Office 365 content type (default: from each record's Workload)" },
+    ],
+    load: async () => (await import('./mapping/preview.ts')).previewO365,
+  },
+  emulator: {
+    stages: O365_STAGES,
+    options: [
+      { flags: '--backlog <duration>', description: 'Office 365 content already available at start, e.g. 2h (at most 7d)', parse: parseDuration },
+      { flags: '--backlog-records <n>', description: 'approximate number of records in the Office 365 backlog', parse: integer },
+      { flags: '--subscribed', description: 'start with every Office 365 subscription enabled' },
+    ],
+    start: async (context, options) => (await import('./emulator/index.ts')).startO365Emulator(context, options),
+  },
+};
 
-/** The Office 365 source: one stream per tenant × content type; a tenant's streams share its client and budget. */
-export function createO365Source(tenants: O365TenantConfig[], siem: SiemOptions): Source {
-  const clients = tenants.map(createTenantClient);
-  const recent = new RecentIds(RECENT_IDS);
-  const streams: Stream[] = tenants.flatMap((tenant, i) => {
-    const client = clients[i]!;
-    const skew = new ClockSkew();
-    return tenant.contentTypes.map(
-      (contentType, j) => new O365Stream({ tenant, contentType, client, skew, siem, recent: scopedRecentIds(recent, `${i}.${j}:`) }),
-    );
-  });
-  return {
-    kind: 'o365',
-    streams: () => streams,
-    close: async () => {
-      await Promise.all(clients.map((c) => c.dispatcher.close()));
-    },
-  };
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new Error('expected an integer');
+  return n;
 }

@@ -32,7 +32,7 @@ import {
 import { o365Health } from './health.ts';
 import { mapO365Record, o365Resource } from './mapping/index.ts';
 import { PageGuard } from './pagination.ts';
-import { subscriptionAction } from './subscriptions.ts';
+import { startWhenAllowed } from './subscriptions.ts';
 import { planListing, type Window } from './windows.ts';
 
 type O365CallResult = CallResult<RawResponse, O365Meaning>;
@@ -56,6 +56,11 @@ export interface O365StreamDeps {
   recent: RecentIdsView;
 }
 
+/** The stream id, the key of its state: `o365/<tenant>/<content type>`. */
+export function o365StreamId(tenantId: string, contentType: ContentType): string {
+  return `o365/${tenantId}/${contentType}`;
+}
+
 /** One tenant × content type: list content blobs by window, fetch each once, export, then commit. */
 export class O365Stream implements Stream {
   readonly id: string;
@@ -68,7 +73,7 @@ export class O365Stream implements Stream {
 
   constructor(deps: O365StreamDeps) {
     this.#deps = deps;
-    this.id = `o365/${deps.tenant.tenantId}/${deps.contentType}`;
+    this.id = o365StreamId(deps.tenant.tenantId, deps.contentType);
     this.budgetKey = `o365/${deps.tenant.tenantId}`;
     this.requestsPerMinute = deps.tenant.requestsPerMinute;
     this.resource = o365Resource(deps.tenant.tenantId);
@@ -161,18 +166,23 @@ class StreamRun {
   }
 
   async #startIfAllowed(enabled: boolean, why: string): Promise<boolean> {
-    const action = subscriptionAction(enabled, this.#state.lastStartAttempt, this.#ctx.now());
-    if (action.kind === 'none') return true;
-    if (action.kind === 'wait') {
-      this.#ctx.log.error({ why, nextStartIn: formatDuration(action.ms) }, 'subscription is not enabled: this content type is NOT being collected; will start it again when the API allows');
+    if (enabled) return true;
+    const { client, contentType } = this.#deps;
+    const attempt = await startWhenAllowed(
+      this.#state.lastStartAttempt,
+      this.#ctx.now(),
+      async (attemptAt) => {
+        this.#state = { ...this.#state, lastStartAttempt: attemptAt };
+        this.#committer.request();
+        await this.#committer.flush();
+      },
+      () => this.#call('subscriptions/start', (t) => startSubscription(client, t, contentType, this.#ctx.signal), LIST_PRIORITY),
+    );
+    if (attempt.kind === 'wait') {
+      this.#ctx.log.error({ why, nextStartIn: formatDuration(attempt.ms) }, 'subscription is not enabled: this content type is NOT being collected; will start it again when the API allows');
       return false;
     }
-    // Remember the attempt durably first: a crash loop must not call start more than once per 15 minutes.
-    this.#state = { ...this.#state, lastStartAttempt: this.#ctx.now() };
-    this.#committer.request();
-    await this.#committer.flush();
-    const { client, contentType } = this.#deps;
-    const { ok, verdict } = await this.#call('subscriptions/start', (t) => startSubscription(client, t, contentType, this.#ctx.signal), LIST_PRIORITY);
+    const { ok, verdict } = attempt.answer;
     if (ok || verdict.meaning === 'already-enabled') {
       this.#ctx.log.info({ why }, 'subscription started');
       return true;

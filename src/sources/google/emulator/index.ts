@@ -65,9 +65,6 @@ export interface GoogleEmulator extends SourceEmulator {
   stats(): ReportsState['stats'];
 }
 
-/** Set-up problems for `auditrelay doctor` / `auditrelay emulate --stage NAME`. */
-export const GOOGLE_STAGES = ['no-delegation', 'no-reports-privilege', 'clock-skew'] as const;
-
 const DEFAULT_APPLICATIONS = ['admin', 'login', 'drive', 'token', 'calendar'];
 const FAULTS_PATH = '/_emulator/faults';
 

@@ -87,9 +87,6 @@ export interface O365Emulator extends SourceEmulator {
   produceBlob(contentType?: ContentType): BlobDescriptor;
 }
 
-/** Set-up problems for `auditrelay doctor` (`auditrelay emulate --stage NAME`). */
-export const O365_STAGES = ['wrong-secret', 'no-subscription', 'disabled-subscription', 'audit-off', 'clock-skew'] as const;
-
 const FAULTS_PATH = '/_emulator/faults';
 
 export async function startO365Emulator(context: EmulatorContext, options: O365EmulatorOptions): Promise<O365Emulator> {

@@ -1,18 +1,19 @@
-import { StreamConfigError } from '../core/source.ts';
-import { formatDuration } from '../core/time.ts';
-import type { StateStore } from '../state/store.ts';
-import { listContentPage, nextPageUri, parseContentPage } from '../sources/o365/client/list-content.ts';
-import { listNotifications, parseNotifications } from '../sources/o365/client/list-notifications.ts';
-import { listSubscriptions, parseSubscriptions, type SubscriptionInfo } from '../sources/o365/client/list-subscriptions.ts';
-import { startSubscription } from '../sources/o365/client/start-subscription.ts';
-import { feedUrl, type TenantClient } from '../sources/o365/client/tenant-client.ts';
-import { type ContentType, type O365TenantConfig, resolvedUrls } from '../sources/o365/config.ts';
-import { classifyApiResponse, type O365Verdict, serverTime } from '../sources/o365/errors.ts';
-import type { RawResponse } from '../sources/o365/http.ts';
-import { restoreState } from '../sources/o365/ledger.ts';
-import { createTenantClient } from '../sources/o365/tenant.ts';
-import { subscriptionAction } from '../sources/o365/subscriptions.ts';
-import { type Finding, finding, skipped } from './report.ts';
+import { StreamConfigError } from '../../core/source.ts';
+import { formatDuration } from '../../core/time.ts';
+import type { DoctorDeps } from '../entry.ts';
+import { listContentPage, nextPageUri, parseContentPage } from './client/list-content.ts';
+import { listNotifications, parseNotifications } from './client/list-notifications.ts';
+import { listSubscriptions, parseSubscriptions, type SubscriptionInfo } from './client/list-subscriptions.ts';
+import { startSubscription } from './client/start-subscription.ts';
+import { feedUrl, type TenantClient } from './client/tenant-client.ts';
+import { type ContentType, type O365TenantConfig, resolvedUrls } from './config.ts';
+import { classifyApiResponse, type O365Verdict, serverTime } from './errors.ts';
+import type { RawResponse } from './http.ts';
+import { restoreState } from './ledger.ts';
+import { createTenantClient } from './tenant.ts';
+import { o365StreamId } from './stream.ts';
+import { startWhenAllowed } from './subscriptions.ts';
+import { type Finding, finding, skipped } from '../checks.ts';
 
 /**
  * The troubleshooting guide as checks, per Office 365 tenant. `probeO365` does the I/O (the same
@@ -344,15 +345,13 @@ function webhookFindings(p: O365Probe, subscriptions: SubscriptionInfo[]): Findi
 
 export interface O365ProbeOptions {
   fix: boolean;
-  /** State of the daemon, to honour (and record) the one-start-per-15-minutes rule; a string says why it is unavailable. */
-  store?: StateStore | string;
+  /**
+   * A stream's state, fenced like the daemon's commits, to honour (and record) the one start per 15
+   * minutes; a string says why it is unavailable (a running daemon holds it).
+   */
+  claim?: DoctorDeps['claim'];
   now?: () => number;
   signal?: AbortSignal;
-}
-
-/** Same key as the daemon's stream (`O365Stream.id`), where `lastStartAttempt` is kept. */
-function streamKey(tenantId: string, ct: ContentType): string {
-  return `o365/${tenantId}/${ct}`;
 }
 
 export async function probeO365(tenant: O365TenantConfig, options: O365ProbeOptions): Promise<O365Probe> {
@@ -406,7 +405,7 @@ export async function probeO365(tenant: O365TenantConfig, options: O365ProbeOpti
       probe.perType[ct] = pt;
       let enabled = sub?.status === 'enabled';
       if (!enabled && options.fix) {
-        pt.start = await startWithRule(client, token, ct, options.store, now, exchange, signal);
+        pt.start = await startWithRule(client, token, ct, options.claim, now, exchange, signal);
         const v = pt.start.kind === 'sent' && pt.start.exchange.res ? classifyApiResponse(pt.start.exchange.res, now()) : undefined;
         enabled = v?.kind === 'ok' || (v?.kind === 'other' && v.meaning === 'already-enabled');
       }
@@ -420,26 +419,41 @@ export async function probeO365(tenant: O365TenantConfig, options: O365ProbeOpti
   }
 }
 
+/** `--fix`: the stream's own start rule, on its own state, while holding the stream's lease. */
 async function startWithRule(
   client: TenantClient,
   token: string,
   ct: ContentType,
-  store: StateStore | string | undefined,
+  claim: DoctorDeps['claim'] | undefined,
   now: () => number,
   exchange: (operation: string, send: () => Promise<RawResponse>) => Promise<Exchange>,
   signal: AbortSignal | undefined,
 ): Promise<StartAttempt> {
-  if (store === undefined || typeof store === 'string') return { kind: 'state-unavailable', reason: store ?? 'no state folder' };
-  const key = streamKey(client.tenantId, ct);
-  const state = restoreState(await store.get(key));
-  const action = subscriptionAction(false, state.lastStartAttempt, now());
-  if (action.kind === 'wait') return { kind: 'wait', lastAttemptAgoMs: now() - (state.lastStartAttempt ?? now()), waitMs: action.ms };
-  // Recorded before the call, as the daemon does: neither of us may start it again within 15 minutes.
-  await store.put(key, { ...state, lastStartAttempt: now() });
-  return { kind: 'sent', exchange: await exchange('subscriptions/start', () => startSubscription(client, token, ct, signal)) };
+  const claimed = claim ? await claim(o365StreamId(client.tenantId, ct)) : 'no state store';
+  if (typeof claimed === 'string') return { kind: 'state-unavailable', reason: claimed };
+  try {
+    const state = restoreState(await claimed.state.load());
+    const attempt = await startWhenAllowed(
+      state.lastStartAttempt,
+      now(),
+      (attemptAt) => claimed.state.commit({ ...state, lastStartAttempt: attemptAt }),
+      () => exchange('subscriptions/start', () => startSubscription(client, token, ct, signal)),
+    );
+    if (attempt.kind === 'wait') return { kind: 'wait', lastAttemptAgoMs: now() - (state.lastStartAttempt ?? now()), waitMs: attempt.ms };
+    return { kind: 'sent', exchange: attempt.answer };
+  } finally {
+    await claimed.release();
+  }
 }
 
 export function describeError(err: unknown): string {
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   return String(e?.cause?.code ?? e?.code ?? e?.cause?.message ?? e?.message ?? err);
+}
+
+/** Every tenant, one after another, so the output reads in config order and no API sees a burst. */
+export async function checkO365(tenants: O365TenantConfig[], deps: DoctorDeps): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const tenant of tenants) findings.push(...o365Findings(await probeO365(tenant, { fix: deps.fix, claim: deps.claim, signal: deps.signal })));
+  return findings;
 }

@@ -1,10 +1,11 @@
-import { StreamConfigError } from '../core/source.ts';
-import { createGoogleAuth, type GoogleAuth } from '../sources/google/auth.ts';
-import { createReportsClient, listActivities } from '../sources/google/client/list-activities.ts';
-import type { GoogleCustomerConfig } from '../sources/google/config.ts';
-import { type ApiFailure, classify, describeFailure, type Identity } from '../sources/google/errors.ts';
-import { scheduleOf } from '../sources/google/stream.ts';
-import { type Finding, finding, skipped } from './report.ts';
+import { StreamConfigError } from '../../core/source.ts';
+import { createGoogleAuth, type GoogleAuth } from './auth.ts';
+import { createReportsClient, listActivities } from './client/list-activities.ts';
+import type { GoogleCustomerConfig } from './config.ts';
+import { type ApiFailure, classify, describeFailure, type Identity } from './errors.ts';
+import { scheduleOf } from './stream.ts';
+import { type Finding, finding, skipped } from '../checks.ts';
+import type { DoctorDeps } from '../entry.ts';
 
 /**
  * Per Google Workspace customer: the key, domain-wide delegation (`unauthorized_client`), the clock
@@ -201,4 +202,24 @@ export async function probeGoogle(customer: GoogleCustomerConfig, options: Googl
   } finally {
     await auth.close();
   }
+}
+
+/** Every customer, one after another; a project's quota is shared by every customer naming it. */
+export async function checkGoogle(customers: GoogleCustomerConfig[], deps: DoctorDeps): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const customer of customers) {
+    const probe = await probeGoogle(customer, {
+      baseDir: deps.baseDir,
+      projectRequestsPerMinute: projectBudget(customers, customer.projectId, customer.requestsPerMinute),
+      signal: deps.signal,
+    });
+    findings.push(...googleFindings(probe));
+  }
+  return findings;
+}
+
+/** The budgets of every customer naming the same project (a customer without one counts alone). */
+function projectBudget(customers: { projectId?: string; requestsPerMinute: number }[], projectId: string | undefined, own: number): number {
+  if (!projectId) return own;
+  return customers.filter((c) => c.projectId === projectId).reduce((n, c) => n + c.requestsPerMinute, 0);
 }

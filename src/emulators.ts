@@ -1,36 +1,30 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { GOOGLE_STAGES, type GoogleEmulator, type GoogleEmulatorOptions, startGoogleEmulator } from '../sources/google/emulator/index.ts';
-import { type O365Emulator, type O365EmulatorOptions, O365_STAGES, startO365Emulator } from '../sources/o365/emulator/index.ts';
-import type { EmulatorContext, SourceEmulator } from '../sources/shared/emulator/context.ts';
-import { createEmulatorTls } from '../sources/shared/emulator/tls.ts';
-import { TruthRegistry } from '../sources/shared/emulator/truth.ts';
+import { SOURCE_KINDS, SOURCE_LIST, type Sources } from './sources/index.ts';
+import type { EmulatorContext, SourceEmulator } from './sources/shared/emulator/context.ts';
+import { createEmulatorTls } from './sources/shared/emulator/tls.ts';
+import { TruthRegistry } from './sources/shared/emulator/truth.ts';
 
 /**
- * Starts every API emulator over one CA and one truth registry, and writes a daemon config that
- * points at them. Used by `auditrelay emulate`, `auditrelay demo`, the integration tests and the
- * benchmark.
- *
- * Adding a source (e.g. the Google emulator in src/sources/google/emulator/): import its start
- * function and stage names, add its options below, start it next to Office 365 in
- * `startEmulators`, and put it in `sources` under its config key. Nothing else changes.
+ * Starts every source's API emulator (the registry's) over one CA and one truth registry, and writes
+ * a daemon config that points at them. Used by `auditrelay emulate`, `auditrelay demo`, the
+ * integration tests and the benchmark.
  */
-export interface StartEmulatorsOptions {
+type EmulatorOf<E> = E extends { emulator: { start(context: EmulatorContext, options: never): Promise<infer R> } } ? R : never;
+type EmulatorOptionsOf<E> = E extends { emulator: { start(context: EmulatorContext, options: infer O): Promise<unknown> } } ? O : never;
+
+export type StartEmulatorsOptions = {
   /** Where ca.pem, the daemon config, credential files and the daemon state folder go. */
   dir: string;
   seed: number;
   faults: boolean;
   /** A set-up problem to stage for `auditrelay doctor` (see KNOWN_STAGES). */
   stage?: string;
-  o365?: O365EmulatorOptions;
-  google?: GoogleEmulatorOptions;
-}
+} & { [K in keyof Sources]?: EmulatorOptionsOf<Sources[K]> };
 
-export interface RunningEmulators {
-  /** Office 365 emulator base URL (serves both the Entra login endpoints and the API). */
-  o365: string;
-  google: string;
+/** Each source's emulator base URL (e.g. `.o365`), and the rest. */
+export type RunningEmulators = { [K in keyof Sources]: string } & {
   /** Path of the CA certificate the servers' certificates chain to. */
   ca: string;
   /** Path of a daemon config YAML pointing at the emulators. */
@@ -38,12 +32,12 @@ export interface RunningEmulators {
   /** Uids of every record made available so far, all sources together. */
   truth(): string[];
   /** The per-source handles, for tests that switch faults or read credentials. */
-  sources: { o365: O365Emulator; google: GoogleEmulator };
+  sources: { [K in keyof Sources]: EmulatorOf<Sources[K]> };
   close(): Promise<void>;
-}
+};
 
 /** Every stage any source understands (a stage no source knows is a typo: refuse it). */
-export const KNOWN_STAGES: readonly string[] = [...new Set([...O365_STAGES, ...GOOGLE_STAGES])];
+export const KNOWN_STAGES: readonly string[] = [...new Set(SOURCE_LIST.flatMap((s) => s.emulator.stages))];
 
 export async function startEmulators(options: StartEmulatorsOptions): Promise<RunningEmulators> {
   if (options.stage !== undefined && !KNOWN_STAGES.includes(options.stage)) {
@@ -55,26 +49,25 @@ export async function startEmulators(options: StartEmulatorsOptions): Promise<Ru
   const truth = new TruthRegistry();
   const context: EmulatorContext = { tls, truth, dir, seed: options.seed, faults: options.faults, stage: options.stage };
 
-  const started: SourceEmulator[] = [];
+  const started: Record<string, SourceEmulator> = {};
   try {
-    const o365 = await startO365Emulator(context, options.o365 ?? {});
-    started.push(o365);
-    const google = await startGoogleEmulator(context, options.google ?? {});
-    started.push(google);
-
+    for (const source of SOURCE_LIST) {
+      const own = (options as Record<string, unknown>)[source.kind] ?? {};
+      started[source.kind] = await source.emulator.start(context, own as never);
+    }
     const config = join(dir, 'auditrelay.yaml');
-    writeDaemonConfig(config, dir, { o365: o365.configEntries, google: google.configEntries });
+    writeDaemonConfig(config, dir, Object.fromEntries(SOURCE_KINDS.map((k) => [k, started[k]!.configEntries])));
+    const urls = Object.fromEntries(SOURCE_KINDS.map((k) => [k, started[k]!.url]));
     return {
-      o365: o365.url,
-      google: google.url,
+      ...urls,
       ca: tls.caPath,
       config,
       truth: () => truth.list(),
-      sources: { o365, google },
-      close: () => closeAll(started),
-    };
+      sources: started,
+      close: () => closeAll(Object.values(started)),
+    } as RunningEmulators;
   } catch (err) {
-    await closeAll(started);
+    await closeAll(Object.values(started));
     throw err;
   }
 }
