@@ -42,14 +42,12 @@ export function backfillConfig(config: Config, sinceMs: number): BackfillPlan {
   const sources: Record<string, unknown[]> = { ...config.sources };
   for (const source of SOURCE_LIST) {
     const entries = config.sources[source.kind as SourceKind];
-    if (entries.length > 0 && sinceMs > source.retentionMs && source.kind === 'google') {
-      throw new Error(`--since ${formatDuration(sinceMs)}: the Google Reports API keeps 180 days; ask for at most 180d`);
-    }
     const lookback = Math.min(sinceMs, source.retentionMs);
     lookbackMs[source.kind] = lookback;
     sources[source.kind] = entries.map((e) => ({ ...e, initialLookback: lookback }));
     if (entries.length > 0 && sinceMs > source.retentionMs) {
-      notes.push(`${source.title} keeps ${Math.round(source.retentionMs / DAY_MS)} days of history: its streams go back ${formatDuration(lookback)}, not ${formatDuration(sinceMs)}`);
+      const days = Math.round(source.retentionMs / DAY_MS);
+      notes.push(`${source.title} keeps ${days} days of history: its streams go back ${days}d, not ${formatDuration(sinceMs)}`);
     }
   }
   return { config: { ...config, sources: sources as Config['sources'] }, lookbackMs, notes };

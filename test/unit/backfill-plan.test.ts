@@ -30,8 +30,13 @@ describe('backfill plan', () => {
     expect(plan.notes.join()).toContain('7 days');
   });
 
-  it('refuses more than Google\'s 180 days, and nonsense', () => {
-    expect(() => backfillConfig(config(true), 181 * 24 * H)).toThrow(/180/);
+  it('goes back as far as each API keeps, with a note, and refuses nonsense', () => {
+    const plan = backfillConfig(config(true), 181 * 24 * H);
+    expect(plan.config.sources.google[0]!.initialLookback).toBe(180 * 24 * H);
+    expect(plan.notes).toEqual([
+      'Office 365 keeps 7 days of history: its streams go back 7d, not 181.0d',
+      'Google Workspace keeps 180 days of history: its streams go back 180d, not 181.0d',
+    ]);
     expect(backfillConfig(config(false), 181 * 24 * H).lookbackMs.o365).toBe(7 * 24 * H);
     expect(() => backfillConfig(config(false), 0)).toThrow(/positive/);
   });

@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { runBackfill } from '../../backfill/index.ts';
 import { renderProgress } from '../../backfill/plan.ts';
 import { formatDuration, parseDuration } from '../../core/time.ts';
+import { SOURCE_LIST } from '../../sources/index.ts';
 import { StateCorruptError, StateLockedError } from '../../state/store.ts';
 import { createLogger } from '../../telemetry/log.ts';
 import { redactText } from '../../secrets/redact.ts';
@@ -13,8 +14,8 @@ const LINE_EVERY_MS = 5_000;
 const BAR_WIDTH = 30;
 
 /**
- * `auditrelay backfill --config FILE --since DURATION`: drains history (Office 365 at most 7 days,
- * Google at most 180) through the daemon's own streams, state, budgets and export, and exits once
+ * `auditrelay backfill --config FILE --since DURATION`: drains history (as far back as each API
+ * keeps it) through the daemon's own streams, state, budgets and export, and exits once
  * every stream is caught up with the moment it started. Interrupted, it keeps what was committed;
  * run it again (or `run`) to continue. Progress on stderr: a bar on a terminal, lines otherwise.
  * Exit 0 caught up; 1 caught up except streams stopped on a config problem or blobs set aside;
@@ -23,7 +24,7 @@ const BAR_WIDTH = 30;
 export function registerBackfill(program: Command): void {
   program
     .command('backfill')
-    .description('drain audit history (Office 365 up to 7d, Google up to 180d) and exit when caught up; resumable')
+    .description(`drain audit history (${SOURCE_LIST.map((s) => `${s.title} up to ${Math.round(s.retentionMs / 86_400_000)}d`).join(', ')}) and exit when caught up; resumable`)
     .requiredOption('-c, --config <file>', 'config file (YAML)')
     .requiredOption('--since <duration>', 'how far back streams without state start, e.g. 7d, 30d', duration)
     .action(async (opts: { config: string; since: number }) => {
