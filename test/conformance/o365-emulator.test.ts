@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulators, startEmulators } from '../../src/emulator/index.ts';
 import { nextPageUri } from '../../src/sources/o365/client/list-content.ts';
 import type { O365Emulator } from '../../src/sources/o365/emulator/index.ts';
+import { o365EmulatorToken } from '../support/o365-token.ts';
 import { fixture, jsonType, lowerHeaders, shapeOf } from './fixtures.ts';
 
 /**
@@ -37,15 +38,7 @@ afterAll(async () => {
   await emulators?.close();
 });
 
-async function token(): Promise<string> {
-  const r = await request(`${emulators.o365}/${o365.tenantId}/oauth2/v2.0/token`, {
-    method: 'POST',
-    dispatcher,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: o365.clientId, client_secret: o365.clientSecret, scope: `${emulators.o365}/.default` }).toString(),
-  });
-  return ((await r.body.json()) as { access_token: string }).access_token;
-}
+const token = () => o365EmulatorToken(emulators, dispatcher);
 
 const feed = (rest: string) => `${emulators.o365}/api/v1.0/${o365.tenantId}/activity/feed/${rest}`;
 const pub = () => `PublisherIdentifier=${o365.tenantId}`;
