@@ -4,9 +4,9 @@ import { parseRetryAfter } from '../../core/backoff.ts';
 import type { RawResponse } from './http.ts';
 
 /**
- * What an answer from the Management Activity API means (api-facts.md, troubleshooting guide), in
- * the core's verdict vocabulary; the retry policy (`core/api-call`) acts on it. Pure: a response in,
- * a verdict out. Where AF429 is recognised: here (both the 403 and 429 forms).
+ * What an answer from the Management Activity API means (docs/api-notes.md#o365-errors), in the
+ * core's verdict vocabulary; the retry policy (`core/api-call`) acts on it. Pure: a response in, a
+ * verdict out. Where AF429 is recognised: here (both the 403 and 429 forms).
  */
 export type O365Verdict = Verdict<O365Meaning>;
 
