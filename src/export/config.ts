@@ -38,7 +38,6 @@ export const exportSchema = z
       .max(100_000)
       .default(500)
       .describe('Records per export request; with fetchSlots it bounds the records held in memory at once'),
-    maxBatchBytes: z.number().int().min(1024).default(4 * 1024 * 1024).describe('Raw record bytes per request before compression'),
     concurrency: z.number().int().min(1).max(64).default(4).describe('Export requests in flight at once'),
     retryInitial: duration('1s').default(1000),
     retryMax: duration('1m').default(60_000),

@@ -48,7 +48,6 @@ export const APPLICATIONS = [
 export type Application = (typeof APPLICATIONS)[number];
 
 export const REPORTS_SCOPE = 'https://www.googleapis.com/auth/admin.reports.audit.readonly';
-export const GOOGLE_API_ROOT = 'https://admin.googleapis.com/';
 export const GOOGLE_TOKEN_URI = 'https://oauth2.googleapis.com/token';
 
 const MINUTE = 60_000;
