@@ -26,6 +26,8 @@ export interface Budget {
   readonly throttle: ThrottleBackoff;
   /** Requests started in the last minute (for metrics and benchmarks). */
   usedLastMinute(): number;
+  /** How long requests are held for throttling (as known here), 0 when not held. */
+  heldForMs(): number;
 }
 
 /**

@@ -53,7 +53,9 @@ export interface RunnerOptions {
  */
 export class Runner {
   readonly #options: RunnerOptions;
-  readonly #budgets = new BudgetRegistry();
+  readonly #budgets: { get(key: string, requestsPerMinute: number): Budget };
+  /** Every budget handed to a stream here, by key (for gauges), from whichever registry is in use. */
+  readonly #budgetsInUse = new Map<string, Budget>();
   readonly #slots: PQueue;
   readonly #abort = new AbortController();
   /** Aborts deliveries still running when a stop reaches its deadline (a stop alone lets them finish). */
@@ -73,6 +75,7 @@ export class Runner {
   constructor(options: RunnerOptions) {
     this.#options = options;
     this.#coordinator = options.coordinator ?? new LocalCoordinator();
+    this.#budgets = options.budgets ?? new BudgetRegistry();
     this.#slots = new PQueue({ concurrency: options.fetchSlots });
     this.#now = options.now ?? Date.now;
   }
@@ -81,8 +84,9 @@ export class Runner {
     return this.#abort.signal;
   }
 
-  budgets(): BudgetRegistry {
-    return this.#budgets;
+  /** The request budgets streams run under here (this process's, or the ones shared with replicas). */
+  requestBudgets(): Budget[] {
+    return [...this.#budgetsInUse.values()];
   }
 
   start(): void {
@@ -209,6 +213,12 @@ export class Runner {
     status.phase = this.signal.aborted ? 'stopped' : 'elsewhere';
   }
 
+  #budget(stream: Stream): Budget {
+    const budget = this.#budgets.get(stream.budgetKey, stream.requestsPerMinute);
+    this.#budgetsInUse.set(budget.key, budget);
+    return budget;
+  }
+
   #context(kind: string, stream: Stream, log: Logger, status: StreamStatus, fence: Fence | undefined, signal: AbortSignal): StreamContext {
     const { store, sink } = this.#options;
     const metrics = streamMetrics(stream.id, kind);
@@ -222,7 +232,7 @@ export class Runner {
     return {
       signal,
       deliverySignal,
-      budget: (this.#options.budgets ?? this.#budgets).get(stream.budgetKey, stream.requestsPerMinute),
+      budget: this.#budget(stream),
       state: {
         load: () => store.get(stream.id),
         // The store refuses (FencedError) a commit whose lease has passed to another replica.

@@ -13,7 +13,7 @@ import { resetInstruments } from './metrics.ts';
 export interface GaugeSources {
   health(): { id: string; kind: string; health: StreamHealth }[];
   status(): { id: string; phase: StreamPhase }[];
-  budgets(): { all(): { key: string; requestsPerMinute: number; usedLastMinute(): number }[] };
+  requestBudgets(): { key: string; requestsPerMinute: number; usedLastMinute(): number }[];
 }
 
 export interface MetricsSetup {
@@ -97,7 +97,7 @@ function registerGauges(provider: MeterProvider, config: TelemetryConfig, source
         if (health.subscribed !== undefined) result.observe(subscribed, health.subscribed ? 1 : 0, attrs);
       }
       for (const s of sources.status()) result.observe(up, s.phase === 'running' ? 1 : 0, { 'auditrelay.stream': s.id, phase: s.phase });
-      for (const b of sources.budgets().all()) {
+      for (const b of sources.requestBudgets()) {
         result.observe(budgetUsed, b.usedLastMinute(), { 'auditrelay.budget': b.key });
         result.observe(budgetLimit, b.requestsPerMinute, { 'auditrelay.budget': b.key });
       }

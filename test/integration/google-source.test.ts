@@ -120,7 +120,7 @@ describe('Google Workspace end to end: emulator → google-auth-library + @googl
     world = await startGoogle({ applications: ['admin', 'login'], history: '20m', eventsPerMinute: 30, lagScale: 1e-5, pageSize: 20, quotaPerMinute: 40 });
     running = await runGoogle(daemonConfig(world, SCALED));
     await waitFor(() => world!.emulators.sources.google.stats().faults.quotaPerMinute > 0, 60_000, () => 'quota never exceeded');
-    const budget = running.runner.budgets().all().find((b) => b.key === 'google/auditrelay-emulated')!;
+    const budget = running.runner.requestBudgets().find((b) => b.key === 'google/auditrelay-emulated')!;
     expect(budget).toBeDefined();
     expect(budget.heldForMs()).toBeGreaterThan(0);
     world.emulators.sources.google.setFaults({ quotaPerMinute: 0 });

@@ -31,6 +31,7 @@ function context() {
         },
       } as unknown as ThrottleBackoff,
       usedLastMinute: () => 0,
+      heldForMs: () => 0,
     },
     log: silentLogger(),
     metrics: {

@@ -63,7 +63,7 @@ describe('metrics SDK and /metrics', () => {
           },
         ],
         status: () => [{ id: STREAM, phase: 'restarting' }],
-        budgets: () => ({ all: () => [{ key: 'o365/t', requestsPerMinute: 2000, usedLastMinute: () => 17 }] }),
+        requestBudgets: () => [{ key: 'o365/t', requestsPerMinute: 2000, usedLastMinute: () => 17 }],
       },
       {},
       () => NOW,
