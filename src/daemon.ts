@@ -7,7 +7,7 @@ import { ResourceCache } from './export/encode.ts';
 import { OtlpSender } from './export/otlp-sender.ts';
 import { resolveOtlpSettings } from './export/otlp-settings.ts';
 import { ConsoleSink, OtlpSink, type Sink } from './export/sink.ts';
-import { openState } from './scale/open.ts';
+import { openStateBackend } from './scale/state-backend.ts';
 import { SOURCE_LIST, type SourceKind } from './sources/index.ts';
 import type { StateStore } from './state/store.ts';
 import { ExportWatch } from './telemetry/export-watch.ts';
@@ -67,7 +67,7 @@ export async function checkStoredState(store: StateStore, sources: Source[]): Pr
 
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
   // The file store (this process runs every stream) or postgres (leases shared with other replicas).
-  const { store, coordinator, budgets } = await openState(config.state, log);
+  const { store, coordinator, budgets } = await openStateBackend(config.state, log);
   const sources = await createSources(config);
   try {
     await checkStoredState(store, sources);

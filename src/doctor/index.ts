@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '../config/load.ts';
-import { openState, type StateSetup } from '../scale/open.ts';
+import { openStateBackend, type StateBackend } from '../scale/state-backend.ts';
 import type { ClaimedState } from '../sources/entry.ts';
 import { SOURCE_LIST, type SourceKind } from '../sources/index.ts';
 import type { StateConfig } from '../state/config.ts';
@@ -45,7 +45,7 @@ export async function runDoctor(loaded: LoadedConfig, options: DoctorOptions): P
 class StreamClaims {
   readonly #config: StateConfig;
   readonly #env: NodeJS.ProcessEnv | undefined;
-  #opened: Promise<StateSetup | string> | undefined;
+  #opened: Promise<StateBackend | string> | undefined;
 
   constructor(config: StateConfig, env: NodeJS.ProcessEnv | undefined) {
     this.#config = config;
@@ -53,7 +53,7 @@ class StreamClaims {
   }
 
   async claim(streamId: string): Promise<ClaimedState | string> {
-    this.#opened ??= openState(this.#config, silentLogger(), this.#env).catch((err: unknown) => {
+    this.#opened ??= openStateBackend(this.#config, silentLogger(), this.#env).catch((err: unknown) => {
       if (err instanceof StateLockedError) return `a running daemon holds the state folder ${this.#config.path}`;
       throw err;
     });

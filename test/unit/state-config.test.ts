@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stateSchema } from '../../src/state/config.ts';
-import { resolveStateConfig } from '../../src/scale/open.ts';
+import { resolveStateConfig } from '../../src/scale/state-backend.ts';
 
 describe('state settings', () => {
   it('defaults to the embedded file store, with lease defaults for when postgres is chosen', () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { resolveStateConfig } from '../../scale/open.ts';
+import { resolveStateConfig } from '../../scale/state-backend.ts';
 import { FileStateStore } from '../../state/file-store.ts';
 import { PostgresStateStore } from '../../state/postgres-store.ts';
 import type { StateStore } from '../../state/store.ts';

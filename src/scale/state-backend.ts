@@ -8,8 +8,12 @@ import { type Coordinator, defaultReplicaId, LocalCoordinator, PostgresCoordinat
 /** Set to a postgres:// URL, it selects the postgres store whatever the config file says (containers). */
 export const STATE_URL_ENV = 'AUDITRELAY_STATE_URL';
 
-/** The store, who decides which streams run here, and (for replicas) the shared budgets. */
-export interface StateSetup {
+/**
+ * Where state lives, chosen from `state.kind` (or AUDITRELAY_STATE_URL): the embedded file store with
+ * this process running every stream, or postgres shared by replicas. Either way: the store, who
+ * decides which streams run here, and (for replicas) the shared budgets.
+ */
+export interface StateBackend {
   store: StateStore;
   coordinator: Coordinator;
   /** Undefined: the runner's per-process budgets (one daemon owns its tenants). */
@@ -24,7 +28,7 @@ export function resolveStateConfig(state: StateConfig, env: NodeJS.ProcessEnv = 
   return { ...state, kind: 'postgres', url };
 }
 
-export async function openState(config: StateConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<StateSetup> {
+export async function openStateBackend(config: StateConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<StateBackend> {
   const state = resolveStateConfig(config, env);
   if (state.kind === 'file') return { store: await FileStateStore.open(state.path), coordinator: new LocalCoordinator() };
   // Loaded only when used: the postgres client is memory a single daemon has no use for.
