@@ -89,8 +89,8 @@ describe('Reports API shapes through the client', () => {
 
   it('classifies quota 403 and 429 as throttling, and the privilege and token errors as what to fix', () => {
     const kind = (name: string) => classify(describeFailure(thrown(fixture(name))), who, NOW);
-    expect(kind('google/error-403-rate-limit.json')).toMatchObject({ kind: 'throttle', reason: 'rateLimitExceeded' });
-    expect(kind('google/error-429.json')).toMatchObject({ kind: 'throttle' });
+    expect(kind('google/error-403-rate-limit.json')).toMatchObject({ kind: 'throttled', reason: 'rateLimitExceeded' });
+    expect(kind('google/error-429.json')).toMatchObject({ kind: 'throttled' });
 
     const privilege = kind('google/error-401-no-reports-privilege.json');
     expect(privilege.kind).toBe('config');
