@@ -9,10 +9,11 @@ import { resolveOtlpSettings } from './export/otlp-settings.ts';
 import { ConsoleSink, OtlpSink, type Sink } from './export/sink.ts';
 import { openStateBackend } from './scale/state-backend.ts';
 import { SOURCE_LIST, type SourceKind } from './sources/index.ts';
-import type { StateStore } from './state/store.ts';
+import type { StateStore } from './core/state-store.ts';
 import { ExportWatch } from './telemetry/export-watch.ts';
-import type { Logger } from './telemetry/log.ts';
-import { exportMetrics } from './telemetry/metrics.ts';
+import type { Logger } from './core/log.ts';
+import { CompletenessRecorder } from './telemetry/completeness.ts';
+import { exportMetrics, streamMetrics } from './telemetry/metrics.ts';
 
 /** Everything a running daemon is made of; `run`, `demo` and tests build it the same way. */
 export interface Daemon {
@@ -78,7 +79,19 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   const deadLetter = new DeadLetterFile(config.export.deadLetterFile ?? join(config.state.path, 'dead-letter.ndjson'));
   const exports = new ExportWatch(config.export.mode === 'console' ? undefined : resolveOtlpSettings(config.export).url);
   const sink = createSink(config, log, deadLetter, exports);
-  const runner = new Runner({ sources, store, sink, deadLetter, log, fetchSlots: config.fetchSlots, batchRecords: config.export.maxBatchRecords, coordinator, budgets });
+  const runner = new Runner({
+    sources,
+    store,
+    sink,
+    deadLetter,
+    log,
+    fetchSlots: config.fetchSlots,
+    batchRecords: config.export.maxBatchRecords,
+    coordinator,
+    budgets,
+    metrics: streamMetrics,
+    progress: (streamId, streamLog) => new CompletenessRecorder(store, streamId, Date.now, streamLog),
+  });
   runner.start();
   return {
     runner,

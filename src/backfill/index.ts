@@ -1,7 +1,7 @@
 import type { LoadedConfig } from '../config/load.ts';
 import { sleep } from '../core/time.ts';
 import { startDaemon } from '../daemon.ts';
-import type { Logger } from '../telemetry/log.ts';
+import type { Logger } from '../core/log.ts';
 import type { StreamPosition } from '../sources/entry.ts';
 import { backfillConfig, isDone, positionOf, type ProgressSnapshot, snapshot, type StreamProgressInput } from './plan.ts';
 

@@ -1,17 +1,14 @@
 import PQueue from 'p-queue';
-import type { DeadLetterFile } from '../export/dead-letter.ts';
-import type { Sink } from '../export/sink.ts';
-import { LocalCoordinator, type Coordinator } from '../scale/leases.ts';
-import { type Fence, FencedError, type StateStore } from '../state/store.ts';
-import type { Logger } from '../telemetry/log.ts';
-import { streamMetrics } from '../telemetry/metrics.ts';
 import { backoffDelay } from './backoff.ts';
-import { RETRY_DEFAULTS } from './retry-defaults.ts';
 import type { Budget } from './budget.ts';
 import { BudgetRegistry } from './budget-local.ts';
+import { type Coordinator, LocalCoordinator } from './coordinator.ts';
+import type { Logger } from './log.ts';
+import { NO_METRICS, type StreamMetrics } from './metrics.ts';
 import type { AuditRecord } from './record.ts';
-import { type Source, type Stream, type StreamContext, StreamConfigError, type StreamHealth } from './source.ts';
-import { CompletenessRecorder } from '../telemetry/completeness.ts';
+import { RETRY_DEFAULTS } from './retry-defaults.ts';
+import { type DeliveryReport, type Source, type Stream, type StreamContext, StreamConfigError, type StreamHealth, type StreamProgress } from './source.ts';
+import { type Fence, FencedError, type StateStore } from './state-store.ts';
 import { formatDuration, isAbortError, sleep } from './time.ts';
 
 /** 'elsewhere': another replica holds the stream's lease (or none has taken it yet). */
@@ -26,12 +23,35 @@ export interface StreamStatus {
   rejected: number;
 }
 
+/** Where delivered records go (`export/sink.ts`): resolves once the endpoint answered for every one. */
+export interface RecordSink {
+  send(streamId: string, resource: Record<string, string>, records: AuditRecord[], signal: AbortSignal): Promise<DeliveryReport>;
+}
+
+/** Where input that cannot be mapped or fetched is kept, with the reason (`export/dead-letter.ts`). */
+export interface SetAsideFile {
+  readonly path: string;
+  write(streamId: string, reason: string, raw: unknown[], options: { setAside: boolean }): Promise<void>;
+}
+
+/** A stream's completeness ledger (`telemetry/completeness.ts`): counted while it runs, stored beside its commits. */
+export interface ProgressRecorder extends StreamProgress {
+  /** Starts from what is stored (another replica may have moved it on). */
+  load(): Promise<void>;
+  /** Writes what was counted; never throws. */
+  persist(): Promise<void>;
+}
+
 export interface RunnerOptions {
   sources: Source[];
   store: StateStore;
-  sink: Sink;
-  deadLetter: DeadLetterFile;
+  sink: RecordSink;
+  deadLetter: SetAsideFile;
   log: Logger;
+  /** Each stream's counters and measurements. Default: none (the daemon passes telemetry's). */
+  metrics?: (streamId: string, kind: string) => StreamMetrics;
+  /** Each stream's completeness ledger. Default: counted nowhere (the daemon passes telemetry's). */
+  progress?: (streamId: string, log: Logger) => ProgressRecorder;
   /** Blobs/pages held in memory at once across all streams. */
   fetchSlots: number;
   /** Records per delivery for sources that stream their input (export.maxBatchRecords). */
@@ -45,6 +65,8 @@ export interface RunnerOptions {
   /** Request budgets by key. Default: this process's `BudgetRegistry`; replicas share a postgres one. */
   budgets?: { get(key: string, requestsPerMinute: number): Budget };
 }
+
+const UNCOUNTED: ProgressRecorder = { count: () => undefined, load: async () => undefined, persist: async () => undefined };
 
 /**
  * The scheduler: runs every stream of every source side by side, each in a supervised loop.
@@ -62,7 +84,7 @@ export class Runner {
   readonly #flushDeadline = new AbortController();
   readonly #status = new Map<string, StreamStatus>();
   /** Per stream: its completeness ledger, and the stream itself for `health()` (once it ran here). */
-  readonly #progress = new Map<string, CompletenessRecorder>();
+  readonly #progress = new Map<string, ProgressRecorder>();
   readonly #ran = new Map<string, { kind: string; stream: Stream }>();
   readonly #tasks = new Set<Promise<void>>();
   readonly #now: () => number;
@@ -138,10 +160,10 @@ export class Runner {
     return [...this.#ran].map(([id, { kind, stream }]) => ({ id, kind, health: stream.health?.() ?? {} }));
   }
 
-  #recorder(id: string, log: Logger): CompletenessRecorder {
+  #recorder(id: string, log: Logger): ProgressRecorder {
     let recorder = this.#progress.get(id);
     if (!recorder) {
-      recorder = new CompletenessRecorder(this.#options.store, id, this.#now, log);
+      recorder = this.#options.progress?.(id, log) ?? UNCOUNTED;
       this.#progress.set(id, recorder);
     }
     return recorder;
@@ -221,7 +243,7 @@ export class Runner {
 
   #context(kind: string, stream: Stream, log: Logger, status: StreamStatus, fence: Fence | undefined, signal: AbortSignal): StreamContext {
     const { store, sink } = this.#options;
-    const metrics = streamMetrics(stream.id, kind);
+    const metrics = this.#options.metrics?.(stream.id, kind) ?? NO_METRICS;
     const progress = this.#recorder(stream.id, log);
     this.#ran.set(stream.id, { kind, stream });
     // A stop ends fetching at once but lets deliveries of what was fetched finish (until the stop's

@@ -5,8 +5,8 @@
  */
 import type { AuditRecord } from './record.ts';
 import type { Budget } from './budget.ts';
-import type { Logger } from '../telemetry/log.ts';
-import type { StreamMetrics } from '../telemetry/metrics.ts';
+import type { Logger } from './log.ts';
+import type { StreamMetrics } from './metrics.ts';
 
 export interface Source {
   /** 'o365' | 'google': used in stream ids, metrics and logs. */

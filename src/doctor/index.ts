@@ -3,7 +3,7 @@ import { openStateBackend, type StateBackend } from '../scale/state-backend.ts';
 import type { ClaimedState } from '../sources/entry.ts';
 import { SOURCE_LIST, type SourceKind } from '../sources/index.ts';
 import type { StateConfig } from '../state/config.ts';
-import { StateLockedError } from '../state/store.ts';
+import { StateLockedError } from '../core/state-store.ts';
 import { silentLogger } from '../telemetry/log.ts';
 import { checkExport } from './export.ts';
 import type { Finding } from './report.ts';

@@ -3,7 +3,7 @@ import type { DeliveryReport } from '../core/source.ts';
 import type { AuditRecord } from '../core/record.ts';
 import { backoffDelay, type BackoffPolicy } from '../core/backoff.ts';
 import { formatDuration, sleep } from '../core/time.ts';
-import type { Logger } from '../telemetry/log.ts';
+import type { Logger } from '../core/log.ts';
 import { DeadLetterFile } from './dead-letter.ts';
 import { encodeRecords, type ResourceCache } from './encode.ts';
 import type { OtlpSender } from './otlp-sender.ts';

@@ -1,7 +1,7 @@
 import { BUDGET_TRANSIT_MARGIN_MS, type Budget, ThrottleBackoff } from '../core/budget.ts';
 import { RecentStarts } from '../core/recent-starts.ts';
 import type { PostgresStateStore } from '../state/postgres-store.ts';
-import type { Logger } from '../telemetry/log.ts';
+import type { Logger } from '../core/log.ts';
 
 const MINUTE_MS = 60_000;
 

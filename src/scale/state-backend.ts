@@ -1,9 +1,10 @@
 import type { Budget } from '../core/budget.ts';
 import { FileStateStore } from '../state/file-store.ts';
 import type { StateConfig } from '../state/config.ts';
-import type { StateStore } from '../state/store.ts';
-import type { Logger } from '../telemetry/log.ts';
-import { type Coordinator, defaultReplicaId, LocalCoordinator, PostgresCoordinator } from './leases.ts';
+import type { StateStore } from '../core/state-store.ts';
+import type { Logger } from '../core/log.ts';
+import { type Coordinator, LocalCoordinator } from '../core/coordinator.ts';
+import { defaultReplicaId, PostgresCoordinator } from './leases.ts';
 
 /** Set to a postgres:// URL, it selects the postgres store whatever the config file says (containers). */
 export const STATE_URL_ENV = 'AUDITRELAY_STATE_URL';

@@ -3,7 +3,7 @@ import { hash } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StateCorruptError, StateLockedError, type StateStore } from './store.ts';
+import { StateCorruptError, StateLockedError, type StateStore } from '../core/state-store.ts';
 
 const FORMAT_VERSION = 1;
 const SUFFIX = '.state';

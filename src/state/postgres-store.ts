@@ -1,8 +1,8 @@
 import pg from 'pg';
-import type { Logger } from '../telemetry/log.ts';
+import type { Logger } from '../core/log.ts';
 import { registerSecret } from '../secrets/redact.ts';
 import { migrate, quoteIdent } from './postgres-migrations.ts';
-import { type Fence, FencedError, type StateStore } from './store.ts';
+import { type Fence, FencedError, type StateStore } from '../core/state-store.ts';
 
 export interface PostgresStoreOptions {
   /**

@@ -1,6 +1,6 @@
 import type { ProgressKind, StreamProgress } from '../core/source.ts';
-import type { StateStore } from '../state/store.ts';
-import type { Logger } from './log.ts';
+import type { StateStore } from '../core/state-store.ts';
+import type { Logger } from '../core/log.ts';
 
 /**
  * The completeness ledger: per stream and UTC hour of the source's own time, how many blobs/pages

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { StateStore } from '../state/store.ts';
+import type { StateStore } from '../core/state-store.ts';
 import type { ExportWatch } from './export-watch.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../core/log.ts';
 import { redactText } from '../secrets/redact.ts';
 
 export interface ReadyCheck {

@@ -1,12 +1,11 @@
 import { pino } from 'pino';
+import type { Logger } from '../core/log.ts';
 import { redactValue } from '../secrets/redact.ts';
 
 /**
  * Structured JSON logs on stderr (stdout is kept for command output: demo lines, preview, emulate).
  * Every field passes through `redactValue`, so a secret cannot reach a log line even inside an error.
  */
-export type Logger = pino.Logger;
-
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
 export function createLogger(level: LogLevel = 'info', destination: NodeJS.WritableStream = process.stderr): Logger {

@@ -1,22 +1,11 @@
 import { metrics, type Attributes, type Counter, type Histogram } from '@opentelemetry/api';
+import type { StreamMetrics } from '../core/metrics.ts';
 
 /**
- * Per-stream self-telemetry through the OpenTelemetry metrics API. Without a MeterProvider these are
- * no-ops; `telemetry/setup` installs the SDK with OTLP and Prometheus readers.
+ * Per-stream self-telemetry through the OpenTelemetry metrics API (`StreamMetrics`, the core's
+ * interface). Without a MeterProvider these are no-ops; `telemetry/setup` installs the SDK with OTLP
+ * and Prometheus readers.
  */
-export interface StreamMetrics {
-  recordsExported(n: number): void;
-  recordsRejected(n: number): void;
-  recordsSetAside(n: number): void;
-  recordsDeduplicated(n: number): void;
-  apiRequest(operation: string, status: string): void;
-  throttled(operation: string): void;
-  /** Export time minus event time, per record. */
-  eventLagMs(ms: number): void;
-  /** How far behind now the stream's committed cursor is. */
-  cursorAgeMs(ms: number): void;
-}
-
 const meter = () => metrics.getMeter('auditrelay');
 
 interface Instruments {

@@ -1,6 +1,6 @@
 import type { StreamHealth, StreamLoss } from '../core/source.ts';
 import { formatDuration } from '../core/time.ts';
-import type { StateStore } from '../state/store.ts';
+import type { StateStore } from '../core/state-store.ts';
 import { type CompletenessDoc, completenessKey, emptyCounts, type HourCounts, hourKey, parseCompleteness } from './completeness.ts';
 
 /** What `auditrelay status` reads back from a stream's stored document. */

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresCoordinator } from '../../src/scale/leases.ts';
 import { PostgresStateStore } from '../../src/state/postgres-store.ts';
-import { type Fence, FencedError } from '../../src/state/store.ts';
+import { type Fence, FencedError } from '../../src/core/state-store.ts';
 import { silentLogger } from '../../src/telemetry/log.ts';
 import { dropSchemas, PG_URL, uniqueSchema, waitFor } from '../support/postgres.ts';
 

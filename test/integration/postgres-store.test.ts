@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { LATEST_VERSION, MIGRATIONS, quoteIdent } from '../../src/state/postgres-migrations.ts';
 import { describeConnection, PostgresStateStore } from '../../src/state/postgres-store.ts';
-import { FencedError } from '../../src/state/store.ts';
+import { FencedError } from '../../src/core/state-store.ts';
 import { dropSchemas, PG_URL, pgQuery, uniqueSchema } from '../support/postgres.ts';
 
 const schemas: string[] = [];

@@ -11,7 +11,7 @@ import { createGoogleAuth } from '../../src/sources/google/auth.ts';
 import type { GoogleCustomerConfig } from '../../src/sources/google/config.ts';
 import { listActivities, MalformedPageError, type ReportsClient } from '../../src/sources/google/client/list-activities.ts';
 import { FileStateStore } from '../../src/state/file-store.ts';
-import { StateCorruptError } from '../../src/state/store.ts';
+import { StateCorruptError } from '../../src/core/state-store.ts';
 
 const sourceOf = (...ids: string[]): Source => ({ kind: 'test', streams: () => ids.map((id) => ({ id }) as Stream) });
 

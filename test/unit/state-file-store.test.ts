@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileStateStore } from '../../src/state/file-store.ts';
-import { StateCorruptError, StateLockedError } from '../../src/state/store.ts';
+import { StateCorruptError, StateLockedError } from '../../src/core/state-store.ts';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'state-'));
 

@@ -3,7 +3,7 @@ import { runBackfill } from '../../backfill/index.ts';
 import { renderProgress } from '../../backfill/plan.ts';
 import { formatDuration, parseDuration } from '../../core/time.ts';
 import { SOURCE_LIST } from '../../sources/index.ts';
-import { StateCorruptError, StateLockedError } from '../../state/store.ts';
+import { StateCorruptError, StateLockedError } from '../../core/state-store.ts';
 import { createLogger } from '../../telemetry/log.ts';
 import { redactText } from '../../secrets/redact.ts';
 import { loadOrExit } from './run.ts';

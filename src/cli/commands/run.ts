@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { ConfigError, type LoadedConfig, loadConfigFile } from '../../config/load.ts';
 import { startDaemon } from '../../daemon.ts';
-import { StateCorruptError, StateLockedError } from '../../state/store.ts';
-import { createLogger, type Logger } from '../../telemetry/log.ts';
+import { StateCorruptError, StateLockedError } from '../../core/state-store.ts';
+import { createLogger } from '../../telemetry/log.ts';
+import type { Logger } from '../../core/log.ts';
 import { redactText } from '../../secrets/redact.ts';
 import { parseAddr } from '../../telemetry/http-server.ts';
 import { startDaemonTelemetry } from '../../telemetry/serve.ts';
@@ -77,7 +78,7 @@ export async function runUntilSignal(loaded: LoadedConfig, log: Logger, httpAddr
     }
     throw err;
   }
-  const telemetry = await startDaemonTelemetry(loaded.config, daemon, log, httpAddr);
+  const telemetry = await startDaemonTelemetry(loaded.config.telemetry, daemon, log, httpAddr);
   const stopped = new Promise<void>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {

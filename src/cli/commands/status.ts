@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { resolveStateConfig } from '../../scale/state-backend.ts';
 import { FileStateStore } from '../../state/file-store.ts';
 import { PostgresStateStore } from '../../state/postgres-store.ts';
-import type { StateStore } from '../../state/store.ts';
+import type { StateStore } from '../../core/state-store.ts';
 import { silentLogger } from '../../telemetry/log.ts';
 import { redactText } from '../../secrets/redact.ts';
 import { formatStatus, readStatus } from '../../telemetry/status.ts';

@@ -1,5 +1,6 @@
 /**
- * Where stream state lives. The embedded file store is the default; a shared database implements
+ * Where stream state lives, as the core sees it (state/ holds the implementations). The embedded
+ * file store is the default; a shared database implements
  * the same interface for replicas (with `fence` checked on every write).
  */
 export interface Fence {
