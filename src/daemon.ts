@@ -28,7 +28,7 @@ export interface Daemon {
 
 /**
  * The configured sources, from the registry. Each is loaded only when configured: a source's client
- * libraries (msal-node, googleapis) cost 20-40 MB of memory each just by being loaded.
+ * libraries (identity and API clients) cost 20-40 MB of memory each just by being loaded.
  */
 export async function createSources(config: Config): Promise<Source[]> {
   const sources: Source[] = [];

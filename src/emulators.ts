@@ -23,7 +23,7 @@ export type StartEmulatorsOptions = {
   stage?: string;
 } & { [K in keyof Sources]?: EmulatorOptionsOf<Sources[K]> };
 
-/** Each source's emulator base URL (e.g. `.o365`), and the rest. */
+/** Each source's emulator base URL (under its kind), and the rest. */
 export type RunningEmulators = { [K in keyof Sources]: string } & {
   /** Path of the CA certificate the servers' certificates chain to. */
   ca: string;

@@ -15,8 +15,8 @@ import { SOURCE_LIST, type SourceKind, sourceOf } from '../sources/index.ts';
  *   have no state yet. A stream that already has state is continued forward from its cursor (the
  *   backfill then catches it up to now); its history before that is not re-read, because the state
  *   does not say where the stream began, so a backwards extension could not know where to stop
- *   without either a gap or duplicates. For Office 365 there is nothing earlier to re-read anyway
- *   when the stream began with the default 7-day look-back (the API keeps 7 days).
+ *   without either a gap or duplicates. A stream that began with a look-back of its API's whole
+ *   retention has nothing earlier to re-read anyway.
  * - Resumable for free: the state is committed as records are acknowledged, in the same store; a
  *   second `backfill` (or `run`) after an interruption continues from the committed cursors.
  * - Same budgets, same export path, same retries: it *is* `run` (`startDaemon`), with an end.

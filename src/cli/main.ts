@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { SOURCE_LIST } from '../sources/index.ts';
 import { VERSION } from '../version.ts';
 import { commandsFor } from './commands/index.ts';
 
@@ -8,7 +9,7 @@ import { commandsFor } from './commands/index.ts';
  * commands set process.exitCode rather than calling process.exit, so streams flush.
  */
 const program = new Command('auditrelay')
-  .description('Office 365 and Google Workspace audit logs to OpenTelemetry (OTLP), at least once')
+  .description(`${SOURCE_LIST.map((s) => s.title).join(' and ')} audit logs to OpenTelemetry (OTLP), at least once`)
   .version(VERSION)
   .showHelpAfterError();
 

@@ -22,12 +22,12 @@ export const siemSchema = z
         z.literal(false),
         z
           .object({
-            source: z.string().min(1).optional().describe('HEC source (default: the stream id, e.g. o365/<tenant>/Audit.Exchange)'),
+            source: z.string().min(1).optional().describe('HEC source (default: the stream id, `<kind>/<tenant or customer>/<stream>`)'),
             sourcetype: z
               .string()
               .min(1)
               .optional()
-              .describe('HEC sourcetype (default: o365:management:activity, gws:reports:<application>, as the Splunk add-ons use)'),
+              .describe("HEC sourcetype (default: the source's, as its Splunk add-on names it: docs/mapping.md)"),
             index: z.string().min(1).optional().describe("HEC index (default: none, so the HEC token's default index applies)"),
           })
           .strict(),
@@ -39,7 +39,7 @@ export const siemSchema = z
         z.literal(false),
         z
           .object({
-            dataset: dataStreamPart.optional().describe('data_stream.dataset (default: o365.audit, google_workspace.<application>)'),
+            dataset: dataStreamPart.optional().describe("data_stream.dataset (default: the source's, as its Elastic integration names it: docs/mapping.md)"),
             namespace: dataStreamPart.optional().describe('data_stream.namespace (default: none, so the exporter uses "default")'),
             documentId: z.boolean().default(true).describe('Set elasticsearch.document_id to the record uid, so retries overwrite instead of duplicating'),
           })

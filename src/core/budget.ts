@@ -6,13 +6,13 @@ import { backoffDelay } from './backoff.ts';
  * one minute and travels fast can land in the same 60 s as one that started 60 s earlier and
  * travelled slowly (a new TLS connection, a busy event loop). Each budget therefore keeps its
  * `requestsPerMinute` within every 60 s plus this margin, about 1.7 % below the nominal rate, so the
- * count Microsoft or Google keeps never passes it (measured: 2,004 in a minute at the emulator
+ * count the API keeps never passes it (measured: 2,004 in a minute at the emulator
  * without it, with the daemon's own count at 2,000).
  */
 export const BUDGET_TRANSIT_MARGIN_MS = 1_000;
 
 /**
- * A request budget shared by every stream of one tenant (or Google Cloud project).
+ * A request budget shared by every stream of one tenant (or cloud project).
  * Implementations: `LocalBudget` (p-queue, one process); a shared-store one for replicas.
  */
 export interface Budget {

@@ -1,6 +1,6 @@
 /**
  * Reads a JSON array from a byte stream one element at a time, so a body of thousands of records
- * (an Office 365 content blob can hold 5,000 and weigh 10 MB) never sits in memory whole: only the
+ * (a content blob can hold 5,000 and weigh 10 MB) never sits in memory whole: only the
  * element being read and the batch being handed on do.
  *
  * The scan only finds where each top-level element starts and ends (strings, escapes and nesting

@@ -1,5 +1,5 @@
 /**
- * A bounded set of recently delivered record ids (first in, first out). Office 365 repeats records
+ * A bounded set of recently delivered record ids (first in, first out). An API may repeat records
  * across blobs by design; dropping the repeats we can see keeps duplicates rare, and `log.record.uid`
  * lets sinks drop the rest. An id goes in when a blob claims it for delivery; the claiming blob
  * stays pending in its ledger until the endpoint acknowledged it, and a failed delivery releases

@@ -4,8 +4,8 @@ import type { BackoffPolicy } from './backoff.ts';
  * Every retry constant of the core, once, with why: the API-call policy (`api-call/call.ts`) and the
  * runner's stream restarts. Backoffs are capped exponential with full jitter (`backoff.ts`): delay n
  * is uniform in [0.1, 1] × min(maxMs, initialMs × multiplier^n). What the config file sets (export
- * retries) is in `config/schema.ts`; a retry a source keeps in its own state (an Office 365 blob's
- * next attempt) is that source's (`sources/o365/ledger.ts`).
+ * retries) is in `config/schema.ts`; a retry a source keeps in its own state (a blob's next
+ * attempt) is that source's (its `ledger.ts` or `state.ts`).
  */
 export const RETRY_DEFAULTS = {
   /**

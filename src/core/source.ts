@@ -1,7 +1,7 @@
 /**
  * The one interface through which the core (scheduler, budgets, state, export) knows a source.
  * A source is a factory of streams; a stream is one independently-cursored feed
- * (Office 365: tenant × content type; Google: customer × application).
+ * (e.g. a tenant × content type, a customer × application).
  */
 import type { AuditRecord } from './record.ts';
 import type { Budget } from './budget.ts';
@@ -9,7 +9,7 @@ import type { Logger } from './log.ts';
 import type { StreamMetrics } from './metrics.ts';
 
 export interface Source {
-  /** 'o365' | 'google': used in stream ids, metrics and logs. */
+  /** The source's kind (its registry key): used in stream ids, metrics and logs. */
   readonly kind: string;
   streams(): Stream[];
   /** Release clients, sockets, timers. */
@@ -17,9 +17,9 @@ export interface Source {
 }
 
 export interface Stream {
-  /** Unique and stable across restarts: it keys the stream's state (e.g. `o365/<tenant>/Audit.Exchange`). */
+  /** Unique and stable across restarts: it keys the stream's state (`<kind>/<tenant>/<content type>`, ...). */
   readonly id: string;
-  /** Streams with the same key share one request budget (an Office 365 tenant, a Google Cloud project). */
+  /** Streams with the same key share one request budget (a tenant, a cloud project). */
   readonly budgetKey: string;
   /** Requests per minute for that budget; the first stream to name a key sets it. */
   readonly requestsPerMinute: number;
@@ -63,8 +63,8 @@ export interface StreamLoss {
 }
 
 /**
- * The completeness ledger's counters. `atMs` is the source's own time of the item (an Office 365
- * blob's contentCreated, a Google window's start), so an hour's row fills in as late work lands.
+ * The completeness ledger's counters. `atMs` is the source's own time of the item (a blob's
+ * creation, a window's start), so an hour's row fills in as late work lands.
  * blobs/pages: listed, fetched, exported, setAside, lost; records: records exported.
  */
 export type ProgressKind = 'listed' | 'fetched' | 'exported' | 'setAside' | 'lost' | 'records';

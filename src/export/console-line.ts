@@ -1,6 +1,6 @@
 import type { AuditRecord } from '../core/record.ts';
 
-/** `2026-11-22T05:00:00.000Z  o365/…/Audit.Exchange  MailItemsAccessed  user=… ip=…  uid=…` */
+/** `2026-11-22T05:00:00.000Z  <stream id>  <event>  user=… ip=…  uid=…` */
 export function formatRecordLine(streamId: string, r: AuditRecord): string {
   const a = r.attributes;
   const who = a['user.name'] ?? a['user.email'] ?? a['user.id'];

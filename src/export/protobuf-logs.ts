@@ -41,7 +41,7 @@ const MAX_INT64 = 2 ** 63;
 const KEEP_SCRATCH_BYTES = 16 << 20;
 /**
  * Strings up to this many UTF-16 units are copied by a JS loop when ASCII (cheaper than a native call;
- * measured on mapped Office 365 records). At most 42, so that their length always fits in one byte.
+ * measured on mapped audit records). At most 42, so that their length always fits in one byte.
  */
 const SHORT_STRING = 15;
 const hasOwn = Object.prototype.hasOwnProperty;

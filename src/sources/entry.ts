@@ -14,7 +14,7 @@ import type { SiemOptions } from './shared/mapping/siem.ts';
  * a new source is one folder with its `index.ts` exporting an entry, plus one line there.
  *
  * Only the config schema and the pure state readers are loaded with the entry: everything that
- * pulls in a client library (msal-node, googleapis: tens of MB each) or the emulator is imported
+ * pulls in a client library (an identity or API client: tens of MB each) or the emulator is imported
  * when it is used.
  */
 export interface SourceEntry<Entry extends SourceConfigEntry = SourceConfigEntry, State = unknown, Emulator extends SourceEmulator = SourceEmulator, EmulatorOptions = object> {

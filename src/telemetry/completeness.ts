@@ -18,7 +18,7 @@ export interface CompletenessDoc {
 
 export const PROGRESS_KINDS: readonly ProgressKind[] = ['listed', 'fetched', 'exported', 'setAside', 'lost', 'records'];
 const HOUR_MS = 3_600_000;
-/** Office 365 keeps blobs 7 days; one more day shows the edge. */
+/** A week of hours, the shortest retention of the audit APIs, and one more day to show the edge. */
 export const COMPLETENESS_RETENTION_MS = 8 * 24 * HOUR_MS;
 const MAX_HOURS = COMPLETENESS_RETENTION_MS / HOUR_MS;
 

@@ -23,7 +23,7 @@ interface Instruments {
 
 let instruments: Instruments | undefined;
 
-/** Audit lag runs from a minute (near real time) to days (late Office 365 blobs, Google login events). */
+/** Audit lag runs from a minute (near real time) to days (blobs listed late, login events reported late). */
 const LAG_BUCKETS_S = [30, 60, 300, 900, 1800, 3600, 7200, 14_400, 43_200, 86_400, 172_800, 604_800];
 const REQUEST_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 

@@ -5,8 +5,8 @@ import { DOCTOR_EXIT, exitCodeOf, renderTable, toJson } from '../../doctor/repor
 import { redactText } from '../../secrets/redact.ts';
 
 /**
- * `auditrelay doctor --config FILE [--fix] [--json]`: Microsoft's troubleshooting guide (and its
- * Google equivalent) as checks against the real APIs and the export endpoint.
+ * `auditrelay doctor --config FILE [--fix] [--json]`: each source's checks (its vendor's
+ * troubleshooting guide, `sources/<kind>/doctor.ts`) against the real APIs, then the export endpoint.
  * Exit 0: all ok or only warnings; 1: a check failed; 2: doctor could not run (config unusable).
  */
 export function registerDoctor(program: Command): void {
@@ -14,7 +14,7 @@ export function registerDoctor(program: Command): void {
     .command('doctor')
     .description('check credentials, permissions, subscriptions, clock and the export endpoint; exit 0 ok/warn, 1 fail, 2 could not run')
     .requiredOption('-c, --config <file>', 'config file (YAML)')
-    .option('--fix', 'start missing or disabled Office 365 subscriptions (at most one start per content type per 15 minutes)')
+    .option('--fix', 'repair what a source can repair safely: start missing or disabled subscriptions (within the API\'s limit of one start per 15 minutes)')
     .option('--json', 'print the findings as JSON')
     .action(async (opts: { config: string; fix?: boolean; json?: boolean }) => {
       let loaded: ReturnType<typeof loadConfigFile>;

@@ -167,7 +167,7 @@ export function mapGoogleActivity(activity: unknown, ctx: GoogleMappingContext):
     bag.set('event.outcome', outcome);
     bag.set('error.type', errorType);
     if (application === 'rules') {
-      // A DLP / data-protection rule fired: name it as OTel's security_rule, like Office 365's DLP.
+      // A DLP / data-protection rule fired: name it as OTel's security_rule, as every source's DLP matches are.
       bag.set('security_rule.name', parameterText(event['parameters'], 'rule_name'));
       bag.set('security_rule.uuid', parameterText(event['parameters'], 'rule_resource_name'));
     }

@@ -134,7 +134,7 @@ export function mapO365Record(raw: unknown, ctx: O365MappingContext): AuditRecor
   const userId = text(r['UserId']);
   bag.set('user.name', userId);
   bag.set('user.id', text(r['UserKey']));
-  // A UPN is also the user's address: the same attribute Google records carry, and Elastic's user.email.
+  // A UPN is also the user's address: the same attribute other sources' records carry, and Elastic's user.email.
   if (userId && EMAIL.test(userId)) bag.set('user.email', userId);
   const userType = integer(r['UserType']);
   if (userType !== undefined) bag.set('o365.user_type.name', userTypeName(userType));

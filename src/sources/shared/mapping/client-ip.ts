@@ -11,8 +11,8 @@ const IPV4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
 const ZONE = /%[0-9A-Za-z._~-]+$/;
 
 /**
- * Reads the IP address (and port) out of the forms Office 365 writes into `ClientIP`,
- * `ClientIPAddress` and `ActorIpAddress`: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`,
+ * Reads the IP address (and port) out of the forms the audit APIs write into their IP fields
+ * (`ClientIP`, `ipAddress`, ...): `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`,
  * `[2001:db8::1]`, `[2001:db8::1]:5678`, `[1.2.3.4]:5678`, `::ffff:1.2.3.4`, `fe80::1%eth0`.
  * Anything that is not an IP (empty, null, a host name, `NOTANIPV4 (...)`) gives undefined:
  * the raw value stays in the record, but `client.address` only ever holds a valid address.

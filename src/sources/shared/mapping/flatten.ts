@@ -20,7 +20,7 @@ function nameKey(list: Json[]): 'Name' | 'Key' | undefined {
 }
 
 /**
- * Adds a raw Office 365 value under `key` as flat dotted attributes, with Microsoft's field names:
+ * Adds a raw value under `key` as flat dotted attributes, with the API's own field names:
  * objects become dotted keys; name/value lists (`ExtendedProperties`, `Parameters`,
  * `ModifiedProperties`, `DeviceProperties`, `ExtraProperties`...) become one key per name
  * (`…Parameters.ForwardTo`, `…ModifiedProperties.Role.NewValue`), so the cmdlet parameter or

@@ -1,6 +1,6 @@
 /**
- * Severity rules shared by both sources (docs/mapping.md): INFO by default, WARN for a failure or
- * a risk signal, and the source's own Low/Medium/High labels (alerts, DLP rules, Google rules).
+ * Severity rules shared by every source (docs/mapping.md): INFO by default, WARN for a failure or
+ * a risk signal, and the source's own Low/Medium/High labels (alerts, DLP and data-protection rules).
  */
 
 // SeverityNumber values of the OTel log data model.

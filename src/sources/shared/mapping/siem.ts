@@ -13,7 +13,7 @@ export interface SiemOptions {
   elastic?: { dataset?: string; namespace?: string; documentId: boolean } | false;
 }
 
-/** What a source proposes when the config does not say: chosen per record (e.g. per Google application). */
+/** What a source proposes when the config does not say: chosen per record (e.g. per application). */
 export interface SiemDefaults {
   splunkSource: string;
   splunkSourcetype: string;

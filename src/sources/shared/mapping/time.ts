@@ -1,7 +1,7 @@
 /**
  * Reads an ISO 8601 date-time as the audit APIs write it, to Unix epoch milliseconds.
- * Office 365's `CreationTime` is UTC written without a zone (`2024-05-01T10:00:00`), sometimes
- * with up to seven fractional digits; Google's `id.time` is RFC 3339 with `Z`. A time without a
+ * Some write UTC without a zone (`2024-05-01T10:00:00`), sometimes with up to seven fractional
+ * digits; others RFC 3339 with `Z`. A time without a
  * zone is read as UTC whatever the local zone; an explicit zone is honoured. Throws an Error
  * naming `field` for anything else, including impossible dates (2024-02-30).
  */
