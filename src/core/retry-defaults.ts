@@ -5,7 +5,7 @@ import type { BackoffPolicy } from './backoff.ts';
  * runner's stream restarts. Backoffs are capped exponential with full jitter (`backoff.ts`): delay n
  * is uniform in [0.1, 1] × min(maxMs, initialMs × multiplier^n). What the config file sets (export
  * retries) is in `config/schema.ts`; a retry a source keeps in its own state (a blob's next
- * attempt) is that source's (its `ledger.ts` or `state.ts`).
+ * attempt) is that source's (its `state.ts`).
  */
 export const RETRY_DEFAULTS = {
   /**

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { restoreState } from '../../src/sources/o365/ledger.ts';
+import { restoreState } from '../../src/sources/o365/state.ts';
 import { FileStateStore } from '../../src/state/file-store.ts';
 import { DaemonRun, expectNothingLost, finish, sleep, until, useScenes } from './support.ts';
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { restoreState } from '../../src/sources/o365/ledger.ts';
+import { restoreState } from '../../src/sources/o365/state.ts';
 import { FileStateStore } from '../../src/state/file-store.ts';
 import { DaemonRun, editConfig, expectNothingLost, finish, O365_STATE_FILE, until, useScenes } from './support.ts';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileStateStore } from '../../src/state/file-store.ts';
-import { restoreState } from '../../src/sources/o365/ledger.ts';
+import { restoreState } from '../../src/sources/o365/state.ts';
 import { daemonConfig, duplicateCount, exited, spawnDaemon, startInProcess, startWorld, waitFor, waitForTruth, type World } from '../support/harness.ts';
 
 let world: World | undefined;

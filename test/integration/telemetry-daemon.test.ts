@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { type RunningEmulators, startEmulators } from '../../src/emulators.ts';
-import { restoreState } from '../../src/sources/o365/ledger.ts';
+import { restoreState } from '../../src/sources/o365/state.ts';
 import { FileStateStore } from '../../src/state/file-store.ts';
 import { completenessKey, parseCompleteness } from '../../src/telemetry/completeness.ts';
 import type { StatusReport } from '../../src/telemetry/status.ts';

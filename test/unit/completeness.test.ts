@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emptyState, markFailed, mergeListing, type O365StreamState } from '../../src/sources/o365/ledger.ts';
+import { emptyState, markFailed, mergeListing, type O365StreamState } from '../../src/sources/o365/state.ts';
 import { o365Health, o365StoredView } from '../../src/sources/o365/health.ts';
 import { FileStateStore } from '../../src/state/file-store.ts';
 import { completenessKey, CompletenessRecorder, hourKey, parseCompleteness, pruneCompleteness } from '../../src/telemetry/completeness.ts';

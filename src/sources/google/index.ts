@@ -7,9 +7,10 @@ import { activitiesOfPage } from './mapping/preview.ts';
 import { type GoogleStreamState, restoreGoogleState } from './state.ts';
 
 /**
- * The Google Workspace Admin SDK Reports API source, as the rest of the daemon knows it: one stream
- * per customer × application (`stream.ts`), windows of event time re-read at growing ages as its
- * cursor (`windows.ts`), the API's answers classified in `errors.ts`.
+ * The Google Workspace Admin SDK Reports API source, as the rest of the daemon knows it. One stream
+ * per customer × application (`stream.ts`); its cursor is windows of event time re-read at growing
+ * ages (`windows.ts`, kept in `state.ts`); the API's answers are classified in `errors.ts`; a
+ * record's uid is made in `mapping/uid.ts`.
  */
 export const google: SourceEntry<GoogleCustomerConfig, GoogleStreamState | undefined, GoogleEmulator, GoogleEmulatorOptions> = {
   kind: 'google',

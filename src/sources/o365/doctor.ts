@@ -9,7 +9,7 @@ import { feedUrl, type TenantClient } from './client/tenant-client.ts';
 import { type ContentType, type O365TenantConfig, resolvedUrls } from './config.ts';
 import { classifyApiResponse, type O365Verdict, serverTime } from './errors.ts';
 import type { RawResponse } from './http.ts';
-import { restoreState } from './ledger.ts';
+import { restoreState } from './state.ts';
 import { createTenantClient } from './tenant.ts';
 import { o365StreamId } from './stream.ts';
 import { startWhenAllowed } from './subscriptions.ts';

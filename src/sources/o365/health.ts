@@ -1,7 +1,7 @@
 import type { StreamHealth } from '../../core/source.ts';
 import type { StreamPosition } from '../entry.ts';
 import type { StoredView } from '../../telemetry/status.ts';
-import { committedWatermark, type O365StreamState } from './ledger.ts';
+import { committedWatermark, type O365StreamState } from './state.ts';
 
 /** What an Office 365 stream's ledger says about lag, risk and losses (live, or read back by `status`). */
 export function o365Health(state: O365StreamState, subscribed?: boolean): StreamHealth {

@@ -4,13 +4,14 @@ import { type O365TenantConfig, o365TenantSchema } from './config.ts';
 import type { O365Emulator, O365EmulatorOptions } from './emulator/index.ts';
 import { O365_STAGES } from './emulator/stages.ts';
 import { o365Position, o365StoredView } from './health.ts';
-import { type O365StreamState, restoreState } from './ledger.ts';
+import { type O365StreamState, restoreState } from './state.ts';
 import { RETENTION_MS } from './windows.ts';
 
 /**
- * The Office 365 Management Activity API source, as the rest of the daemon knows it: one stream
- * per tenant × content type (`stream.ts`), listing windows and a ledger of content blobs as its
- * cursor (`windows.ts`, `ledger.ts`), the API's answers classified in `errors.ts`.
+ * The Office 365 Management Activity API source, as the rest of the daemon knows it. One stream per
+ * tenant × content type (`stream.ts`); its cursor is the listing windows (`windows.ts`) and a ledger
+ * of content blobs (`state.ts`); the API's answers are classified in `errors.ts`; a record's uid is
+ * made in `mapping/uid.ts`.
  */
 export const o365: SourceEntry<O365TenantConfig, O365StreamState, O365Emulator, O365EmulatorOptions> = {
   kind: 'o365',

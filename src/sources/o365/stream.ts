@@ -28,7 +28,7 @@ import {
   pruneDone,
   recordLoss,
   restoreState,
-} from './ledger.ts';
+} from './state.ts';
 import { o365Health } from './health.ts';
 import { mapO365Record, o365Resource } from './mapping/index.ts';
 import { PageGuard } from './pagination.ts';

@@ -1,6 +1,6 @@
 import { Random } from '../../shared/emulator/random.ts';
 import { lagProfileOf } from '../config.ts';
-import { googleEventUid } from '../mapping/index.ts';
+import { googleEventUid } from '../mapping/uid.ts';
 
 /**
  * The emulated customer's activities. Each has its event time and the moment the Reports API starts

@@ -6,8 +6,6 @@
  * (`sources/shared/mapping/`): every source meets the same problems (ports and brackets in IPs,
  * zone-less times, nested lists) and they must agree.
  */
-// One-shot hash(): the same digest as createHash().update().digest(), a third of the cost per call.
-import { hash } from 'node:crypto';
 import { AttributeBag } from '../../shared/mapping/attributes.ts';
 import type { AuditRecord, BodyValue } from '../../../core/record.ts';
 import { addSiemAttributes, type SiemOptions } from '../../shared/mapping/siem.ts';
@@ -17,6 +15,7 @@ import { INFO, WARN, SEVERITY_TEXT, labelSeverity } from '../../shared/mapping/s
 import { text } from '../../shared/mapping/text.ts';
 import { parseUtcDateTime } from '../../shared/mapping/time.ts';
 import { parameterText, parameterValue, setParameters } from './parameters.ts';
+import { googleEventUid } from './uid.ts';
 
 export interface GoogleMappingContext {
   customerId: string;
@@ -68,18 +67,6 @@ function withoutMoved(key: string, value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).filter(([k]) => !moved.includes(k)));
 }
 type Outcome = 'success' | 'failure' | 'unknown';
-
-/**
- * The record uid: stable across re-polls (only fields of the activity go in) and unique per event.
- * `id.uniqueQualifier` alone is only unique among events of the same time, so the time, the
- * application and the customer go in too; one activity holds several events, so the event's
- * position and name go in as well (the name guards against two activities that differ only in
- * their events). Hashed so the id is short and of fixed length (it also becomes Elasticsearch's `_id`).
- */
-export function googleEventUid(id: { customerId: string; applicationName: string; time: string; uniqueQualifier: string }, index: number, name: string): string {
-  const key = [id.customerId, id.applicationName, id.time, id.uniqueQualifier, String(index), name].join('\n');
-  return hash('sha256', key, 'hex').slice(0, 32);
-}
 
 function outcomeOf(application: string, event: Json): { outcome: Outcome; errorType?: string } {
   const status = event['status'] as Json | undefined;

@@ -1,5 +1,5 @@
 import type { RawResponse } from '../http.ts';
-import type { ListedBlob } from '../ledger.ts';
+import type { ListedBlob } from '../state.ts';
 import { formatApiTime, type Window } from '../windows.ts';
 import { authorizedRequest, feedUrl, type TenantClient, withPublisher } from './tenant-client.ts';
 

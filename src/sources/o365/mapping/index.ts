@@ -12,6 +12,7 @@ import { recordTypeName } from './record-types.ts';
 import { INFO, WARN, SEVERITY_TEXT, labelSeverity } from '../../shared/mapping/severity.ts';
 import { text } from '../../shared/mapping/text.ts';
 import { parseUtcDateTime } from '../../shared/mapping/time.ts';
+import { o365RecordUid } from './uid.ts';
 import { userTypeName } from './user-types.ts';
 
 export interface O365MappingContext {
@@ -116,8 +117,8 @@ export function mapO365Record(raw: unknown, ctx: O365MappingContext): AuditRecor
     throw new O365MappingError(`record is not a JSON object (got ${Array.isArray(raw) ? 'an array' : raw === null ? 'null' : typeof raw})`);
   }
   const r = raw as Record<string, unknown>;
-  const uid = text(r['Id']);
-  if (uid === undefined || typeof r['Id'] !== 'string') throw new O365MappingError(`record has no Id (a GUID string): ${JSON.stringify(r['Id'] ?? null)}`);
+  const uid = o365RecordUid(r);
+  if (uid === undefined) throw new O365MappingError(`record has no Id (a GUID string): ${JSON.stringify(r['Id'] ?? null)}`);
   let timeUnixMs: number;
   try {
     // CreationTime is UTC written without a zone.
