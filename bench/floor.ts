@@ -9,7 +9,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import type { AuditRecord } from '../src/core/record.ts';
-import { DEFAULT_SIEM } from '../src/config/siem.ts';
+import { DEFAULT_SIEM } from '../src/config-kit/siem.ts';
 import { encodeRecords, ResourceCache } from '../src/export/encode.ts';
 import { mapGoogleActivity, googleResource } from '../src/sources/google/mapping/index.ts';
 import { ActivityStore } from '../src/sources/google/emulator/activities.ts';

@@ -3,7 +3,7 @@ import { SOURCE_KINDS, sourcesSchema } from '../sources/index.ts';
 import { exportSchema } from '../export/config.ts';
 import { stateSchema } from '../state/config.ts';
 import { telemetrySchema } from '../telemetry/config.ts';
-import { duration } from './types.ts';
+import { duration } from '../config-kit/fields.ts';
 
 /**
  * The whole daemon configuration, composed of each component's own section: every default is written

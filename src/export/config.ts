@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { siemSchema } from '../config/siem.ts';
-import { clientTls, duration } from '../config/types.ts';
+import { siemSchema } from '../config-kit/siem.ts';
+import { clientTls, duration } from '../config-kit/fields.ts';
 
 /** `export` in the config file: where records go and how. Every default is here, once, beside its doc. */
 

@@ -1,5 +1,5 @@
 import { promisify } from 'node:util';
-import { tlsConnectOptions } from '../config/tls-context.ts';
+import { tlsConnectOptions } from '../config-kit/tls-context.ts';
 import { gzip as gzipCb } from 'node:zlib';
 import { Agent, request } from 'undici';
 import { classifyResponse, type ExportOutcome } from './outcome.ts';

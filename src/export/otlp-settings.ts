@@ -1,5 +1,5 @@
 import { type ExportConfig, OTLP_DEFAULTS } from './config.ts';
-import type { ClientTls } from '../config/types.ts';
+import type { ClientTls } from '../config-kit/fields.ts';
 import { readFileSync } from 'node:fs';
 import { registerSecret } from '../secrets/redact.ts';
 

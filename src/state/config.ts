@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../config/types.ts';
+import { duration } from '../config-kit/fields.ts';
 
 /** `state` in the config file: where stream state lives (embedded files, or postgres for replicas). Every default is here, once. */
 export const stateSchema = z

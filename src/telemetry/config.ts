@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../config/types.ts';
+import { duration } from '../config-kit/fields.ts';
 
 /** `telemetry` in the config file: the daemon's own health, readiness and metrics. Every default is here, once. */
 export const telemetrySchema = z

@@ -1,6 +1,6 @@
 import { gaxios } from 'google-auth-library';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SIEM } from '../../src/config/siem.ts';
+import { DEFAULT_SIEM } from '../../src/config-kit/siem.ts';
 import { listActivities, type ReportsClient } from '../../src/sources/google/client/list-activities.ts';
 import { classify, describeFailure, type Identity } from '../../src/sources/google/errors.ts';
 import { mapGoogleActivity } from '../../src/sources/google/mapping/index.ts';

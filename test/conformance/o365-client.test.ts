@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SIEM } from '../../src/config/siem.ts';
+import { DEFAULT_SIEM } from '../../src/config-kit/siem.ts';
 import { readBlob } from '../../src/sources/o365/client/fetch-blob.ts';
 import { nextPageUri, parseContentPage } from '../../src/sources/o365/client/list-content.ts';
 import { parseNotifications } from '../../src/sources/o365/client/list-notifications.ts';

@@ -3,7 +3,7 @@
  * they come from the APIs) and the real mappings. For encoder tests and benchmarks.
  */
 import type { AuditRecord } from '../../src/core/record.ts';
-import { DEFAULT_SIEM } from '../../src/config/siem.ts';
+import { DEFAULT_SIEM } from '../../src/config-kit/siem.ts';
 import { ActivityStore } from '../../src/sources/google/emulator/activities.ts';
 import { googleResource, mapGoogleActivity } from '../../src/sources/google/mapping/index.ts';
 import { CONTENT_TYPES } from '../../src/sources/o365/config.ts';

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonExact } from '../../src/sources/shared/mapping/attributes.ts';
 import type { AuditRecord } from '../../src/core/record.ts';
-import { DEFAULT_SIEM } from '../../src/config/siem.ts';
+import { DEFAULT_SIEM } from '../../src/config-kit/siem.ts';
 import { mapGoogleActivity } from '../../src/sources/google/mapping/index.ts';
 import { mapO365Record } from '../../src/sources/o365/mapping/index.ts';
 

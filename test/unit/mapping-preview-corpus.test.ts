@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { preview } from '../../src/cli/commands/preview.ts';
-import { DEFAULT_SIEM } from '../../src/config/siem.ts';
+import { DEFAULT_SIEM } from '../../src/config-kit/siem.ts';
 import { mapGoogleActivity } from '../../src/sources/google/mapping/index.ts';
 import { parseClientAddress } from '../../src/sources/shared/mapping/client-ip.ts';
 import { mapO365Record } from '../../src/sources/o365/mapping/index.ts';

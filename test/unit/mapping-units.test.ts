@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AttributeBag, ATTRIBUTE_LIMIT, OMITTED_ATTRIBUTES_KEY, parseJsonExact, toAttributeValue } from '../../src/sources/shared/mapping/attributes.ts';
 import { addSiemAttributes } from '../../src/sources/shared/mapping/siem.ts';
-import { siemSchema } from '../../src/config/siem.ts';
+import { siemSchema } from '../../src/config-kit/siem.ts';
 import { preview, readInput } from '../../src/cli/commands/preview.ts';
 import { google } from '../../src/sources/google/index.ts';
 import { mapGoogleActivity } from '../../src/sources/google/mapping/index.ts';
 import { parseClientAddress } from '../../src/sources/shared/mapping/client-ip.ts';
 import { mapO365Record } from '../../src/sources/o365/mapping/index.ts';
 import { parseUtcDateTime } from '../../src/sources/shared/mapping/time.ts';
-import { DEFAULT_SIEM } from '../../src/config/siem.ts';
+import { DEFAULT_SIEM } from '../../src/config-kit/siem.ts';
 
 const ctx = { tenantId: 't', contentType: 'Audit.General', observedUnixMs: 0, siem: DEFAULT_SIEM };
 const gctx = { customerId: 'C1', application: 'login', observedUnixMs: 0, siem: DEFAULT_SIEM };

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/core/record.ts';
-import { DEFAULT_SIEM } from '../../src/config/siem.ts';
+import { DEFAULT_SIEM } from '../../src/config-kit/siem.ts';
 import { encodeRequest, ResourceCache, toLogRecord } from '../../src/export/encode.ts';
 import { ActivityStore } from '../../src/sources/google/emulator/activities.ts';
 import { googleResource, mapGoogleActivity } from '../../src/sources/google/mapping/index.ts';

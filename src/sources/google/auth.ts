@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { tlsConnectOptions } from '../../config/tls-context.ts';
+import { tlsConnectOptions } from '../../config-kit/tls-context.ts';
 import { isAbsolute, resolve } from 'node:path';
 import { JWT } from 'google-auth-library';
 import { Agent, fetch as undiciFetch } from 'undici';
-import type { ClientTls } from '../../config/types.ts';
+import type { ClientTls } from '../../config-kit/fields.ts';
 import { StreamConfigError } from '../../core/source.ts';
 import { registerSecret } from '../../secrets/redact.ts';
 import { GOOGLE_TOKEN_URI, type GoogleCustomerConfig, REPORTS_SCOPE } from './config.ts';

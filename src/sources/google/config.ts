@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clientTls, duration, httpsUrl } from '../../config/types.ts';
+import { clientTls, duration, httpsUrl } from '../../config-kit/fields.ts';
 
 /** The applications of the Reports API (docs/api-notes.md#google-applications); unknown names answer 400. */
 export const APPLICATIONS = [

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clientTls, duration, guid, httpsUrl } from '../../config/types.ts';
+import { clientTls, duration, guid, httpsUrl } from '../../config-kit/fields.ts';
 
 export const CONTENT_TYPES = ['Audit.AzureActiveDirectory', 'Audit.Exchange', 'Audit.SharePoint', 'Audit.General', 'DLP.All'] as const;
 export type ContentType = (typeof CONTENT_TYPES)[number];

@@ -1,6 +1,6 @@
 import { Agent, request } from 'undici';
-import { tlsConnectOptions } from '../../config/tls-context.ts';
-import type { ClientTls } from '../../config/types.ts';
+import { tlsConnectOptions } from '../../config-kit/tls-context.ts';
+import type { ClientTls } from '../../config-kit/fields.ts';
 
 /** A raw HTTP answer: the API client returns these, decisions are made elsewhere (errors.ts). */
 export interface RawResponse {

@@ -1,4 +1,4 @@
-import { DEFAULT_SIEM } from '../../../config/siem.ts';
+import { DEFAULT_SIEM } from '../../../config-kit/siem.ts';
 import type { PreviewMap } from '../../entry.ts';
 import { isObject } from '../../shared/mapping/flatten.ts';
 import { mapO365Record, o365Resource } from './index.ts';

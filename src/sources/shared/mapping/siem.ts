@@ -2,16 +2,12 @@
  * The attributes Splunk's and Elastic's Collector exporters read to route and deduplicate records
  * (otel-facts.md): Splunk HEC `source` / `sourcetype` / `index` from `com.splunk.*`, the Elastic
  * data stream from `data_stream.*`, and its document `_id` from `elasticsearch.document_id`.
- * Each family can be switched off in config (`export.siem`, `config/siem.ts`).
+ * Each family can be switched off in config (`export.siem`, `config-kit/siem.ts`).
  */
+import type { SiemOptions } from '../../../config-kit/siem.ts';
 import type { AttributeValue } from '../../../core/record.ts';
 
-export interface SiemOptions {
-  /** `false`: no `com.splunk.*` attributes. Unset fields take the source's defaults (index: the HEC token's). */
-  splunk?: { source?: string; sourcetype?: string; index?: string } | false;
-  /** `false`: no `data_stream.*` / `elasticsearch.document_id`. */
-  elastic?: { dataset?: string; namespace?: string; documentId: boolean } | false;
-}
+export type { SiemOptions } from '../../../config-kit/siem.ts';
 
 /** What a source proposes when the config does not say: chosen per record (e.g. per application). */
 export interface SiemDefaults {

@@ -1,5 +1,5 @@
 import { createSecureContext, getCACertificates, type SecureContext } from 'node:tls';
-import type { ClientTls } from './types.ts';
+import type { ClientTls } from './fields.ts';
 
 /**
  * The `connect` options of an undici Agent for the configured TLS material. One SecureContext per

@@ -3,7 +3,14 @@
  * the mappings add (`sources/shared/mapping/siem.ts`). Every default is here, once.
  */
 import { z } from 'zod';
-import type { SiemOptions } from '../sources/shared/mapping/siem.ts';
+
+/** What the mappings read of `export.siem` (`sources/shared/mapping/siem.ts` adds the attributes). */
+export interface SiemOptions {
+  /** `false`: no `com.splunk.*` attributes. Unset fields take the source's defaults (index: the HEC token's). */
+  splunk?: { source?: string; sourcetype?: string; index?: string } | false;
+  /** `false`: no `data_stream.*` / `elasticsearch.document_id`. */
+  elastic?: { dataset?: string; namespace?: string; documentId: boolean } | false;
+}
 
 /**
  * Elastic's data stream naming rules: lowercase, no `-` (it separates type, dataset and namespace),
