@@ -10,7 +10,7 @@ import { encodeLogsProtobuf } from './protobuf-logs.ts';
 /**
  * AuditRecord -> OTLP. http/json goes through OpenTelemetry's own serializer (the one the OTLP
  * exporters use); http/protobuf through encodeLogsProtobuf, which writes the same bytes as
- * OpenTelemetry's ProtobufLogsSerializer in a fraction of the time (test/unit/protobuf-logs.test.ts).
+ * OpenTelemetry's ProtobufLogsSerializer in a fraction of the time (test/export/protobuf-logs.test.ts).
  */
 
 const SCOPE: InstrumentationScope = { name: 'auditrelay', version: VERSION };

@@ -5,7 +5,7 @@ import type { AuditRecord } from '../core/record.ts';
  * collector/logs/v1, logs/v1, common/v1, resource/v1), in one pass.
  *
  * The output is byte for byte what OpenTelemetry's ProtobufLogsSerializer (@opentelemetry/otlp-transformer
- * 0.301.0) writes for `records.map((r) => toLogRecord(r, resource))` (test/unit/protobuf-logs.test.ts
+ * 0.301.0) writes for `records.map((r) => toLogRecord(r, resource))` (test/export/protobuf-logs.test.ts
  * holds it to that): the same field order, the same defaults left out or written (dropped counts of 0
  * are written on LogRecord and Resource, and left out on InstrumentationScope), JS numbers that are
  * integers in [-2^63, 2^63) as int_value and all others as double_value, null and undefined as an empty

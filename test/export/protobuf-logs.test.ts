@@ -10,7 +10,7 @@ import { encodeLogsProtobuf } from '../../src/export/protobuf-logs.ts';
 import { o365Resource } from '../../src/sources/o365/mapping/index.ts';
 import { decodeProtobufLogs } from '../support/otlp-decode.ts';
 import { googleSampleRecords, o365SampleRecords } from '../support/sample-records.ts';
-import { fixtureNames, mapFixture } from './mapping-fixtures.ts';
+import { fixtureNames, mapFixture } from '../sources/mapping-fixtures.ts';
 
 const T0 = Date.UTC(2024, 4, 15, 12, 30, 45, 123);
 

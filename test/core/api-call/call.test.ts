@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type ApiCallContext, type Judged, callApi, TransientApiError } from '../../src/core/api-call/call.ts';
-import { RETRY_DEFAULTS } from '../../src/core/retry-defaults.ts';
-import type { Verdict } from '../../src/core/api-call/verdict.ts';
-import type { ThrottleBackoff } from '../../src/core/budget.ts';
-import { StreamConfigError } from '../../src/core/source.ts';
-import { silentLogger } from '../../src/telemetry/log.ts';
+import { type ApiCallContext, type Judged, callApi, TransientApiError } from '../../../src/core/api-call/call.ts';
+import { RETRY_DEFAULTS } from '../../../src/core/retry-defaults.ts';
+import type { Verdict } from '../../../src/core/api-call/verdict.ts';
+import type { ThrottleBackoff } from '../../../src/core/budget.ts';
+import { StreamConfigError } from '../../../src/core/source.ts';
+import { silentLogger } from '../../../src/telemetry/log.ts';
 
 type Meaning = 'gone';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CONTENT_TYPES } from '../../src/sources/o365/config.ts';
-import { CONTENT_ID_SHAPE, ContentCatalogue, type CatalogueSettings, RETENTION_MS } from '../../src/sources/o365/emulator/catalogue.ts';
-import { recordId } from '../../src/sources/o365/emulator/records.ts';
-import { parseApiTime, resolveWindow } from '../../src/sources/o365/emulator/time-window.ts';
-import { ApiError } from '../../src/sources/o365/emulator/errors.ts';
+import { CONTENT_TYPES } from '../../../../src/sources/o365/config.ts';
+import { CONTENT_ID_SHAPE, ContentCatalogue, type CatalogueSettings, RETENTION_MS } from '../../../../src/sources/o365/emulator/catalogue.ts';
+import { recordId } from '../../../../src/sources/o365/emulator/records.ts';
+import { parseApiTime, resolveWindow } from '../../../../src/sources/o365/emulator/time-window.ts';
+import { ApiError } from '../../../../src/sources/o365/emulator/errors.ts';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 const H = 3_600_000;

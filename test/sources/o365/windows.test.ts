@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatApiTime, MAX_WINDOW_MS, planListing, RETENTION_MARGIN_MS, RETENTION_MS } from '../../src/sources/o365/windows.ts';
+import { formatApiTime, MAX_WINDOW_MS, planListing, RETENTION_MARGIN_MS, RETENTION_MS } from '../../../src/sources/o365/windows.ts';
 
 const H = 3_600_000;
 const now = Date.parse('2026-11-22T12:00:00.500Z');

@@ -1,6 +1,6 @@
 import { gaxios } from 'google-auth-library';
 import { describe, expect, it } from 'vitest';
-import { classify, describeFailure, type Identity, judgeAnswer } from '../../src/sources/google/errors.ts';
+import { classify, describeFailure, type Identity, judgeAnswer } from '../../../src/sources/google/errors.ts';
 
 const who: Identity = {
   customerId: 'C01abc',

@@ -8,8 +8,8 @@ import { googleResource, mapGoogleActivity } from '../../src/sources/google/mapp
 import { CONTENT_TYPES } from '../../src/sources/o365/config.ts';
 import { ContentCatalogue } from '../../src/sources/o365/emulator/catalogue.ts';
 import { mapO365Record, o365Resource } from '../../src/sources/o365/mapping/index.ts';
-import { decodeProtobufLogs, protobufLogUids } from '../support/otlp-decode.ts';
-import { type OtlpSink, startOtlpSink } from '../support/otlp-sink.ts';
+import { decodeProtobufLogs, protobufLogUids } from './otlp-decode.ts';
+import { type OtlpSink, startOtlpSink } from './otlp-sink.ts';
 
 /** The sink's fast path (keepRecords: false) must see exactly the uids the full decoder sees. */
 

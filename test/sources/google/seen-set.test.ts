@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeenSet } from '../../src/sources/google/seen-set.ts';
+import { SeenSet } from '../../../src/sources/google/seen-set.ts';
 
 const t0 = Date.parse('2026-11-22T12:00:00Z');
 

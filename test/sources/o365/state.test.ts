@@ -10,7 +10,7 @@ import {
   parseApiDate,
   pruneDone,
   restoreState,
-} from '../../src/sources/o365/state.ts';
+} from '../../../src/sources/o365/state.ts';
 
 const H = 3_600_000;
 const t0 = Date.parse('2026-11-22T00:00:00Z');

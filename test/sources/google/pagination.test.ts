@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgePage, newPageGuard, splitWindow } from '../../src/sources/google/pagination.ts';
+import { judgePage, newPageGuard, splitWindow } from '../../../src/sources/google/pagination.ts';
 
 describe('Google pagination guards', () => {
   it('follows fresh tokens and ends on a page without one', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type ActivityQuery, ActivityStore, type EmulatedActivity } from '../../src/sources/google/emulator/activities.ts';
-import { pageJson } from '../../src/sources/google/emulator/reports.ts';
-import { Random } from '../../src/sources/shared/emulator/random.ts';
+import { type ActivityQuery, ActivityStore, type EmulatedActivity } from '../../../../src/sources/google/emulator/activities.ts';
+import { pageJson } from '../../../../src/sources/google/emulator/reports.ts';
+import { Random } from '../../../../src/sources/shared/emulator/random.ts';
 
 /** What ActivityStore.query answered before it was indexed: filter everything, then sort. */
 function reference(all: EmulatedActivity[], q: ActivityQuery): EmulatedActivity[] {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { googleCustomerSchema, LAG_PROFILES, repollAgesOf } from '../../src/sources/google/config.ts';
-import { scheduleOf } from '../../src/sources/google/stream.ts';
+import { googleCustomerSchema, LAG_PROFILES, repollAgesOf } from '../../../src/sources/google/config.ts';
+import { scheduleOf } from '../../../src/sources/google/stream.ts';
 import {
   advance,
   buildSchedule,
@@ -11,7 +11,7 @@ import {
   nextDueAt,
   nextWindow,
   type Schedule,
-} from '../../src/sources/google/windows.ts';
+} from '../../../src/sources/google/windows.ts';
 
 const M = 60_000;
 const H = 60 * M;

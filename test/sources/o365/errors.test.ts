@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { classifyApiResponse, serverTime } from '../../src/sources/o365/errors.ts';
-import { nextPageUri, parseContentPage } from '../../src/sources/o365/client/list-content.ts';
-import { readBlob } from '../../src/sources/o365/client/fetch-blob.ts';
-import { PageGuard } from '../../src/sources/o365/pagination.ts';
-import { subscriptionAction, START_INTERVAL_MS } from '../../src/sources/o365/subscriptions.ts';
+import { classifyApiResponse, serverTime } from '../../../src/sources/o365/errors.ts';
+import { nextPageUri, parseContentPage } from '../../../src/sources/o365/client/list-content.ts';
+import { readBlob } from '../../../src/sources/o365/client/fetch-blob.ts';
+import { PageGuard } from '../../../src/sources/o365/pagination.ts';
+import { subscriptionAction, START_INTERVAL_MS } from '../../../src/sources/o365/subscriptions.ts';
 
 const now = Date.parse('2026-11-22T05:00:00Z');
 const meaning = (r: ReturnType<typeof res>) => {

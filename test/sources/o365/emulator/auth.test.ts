@@ -1,9 +1,9 @@
 import { constants, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createClientCertificate } from '../../src/sources/shared/emulator/tls.ts';
-import { registerCertificate, verifyClientAssertion } from '../../src/sources/o365/emulator/client-assertion.ts';
-import { FaultInjector, initialFaults } from '../../src/sources/o365/emulator/faults.ts';
-import { PublisherPools, StartThrottle } from '../../src/sources/o365/emulator/throttle.ts';
+import { createClientCertificate } from '../../../../src/sources/shared/emulator/tls.ts';
+import { registerCertificate, verifyClientAssertion } from '../../../../src/sources/o365/emulator/client-assertion.ts';
+import { FaultInjector, initialFaults } from '../../../../src/sources/o365/emulator/faults.ts';
+import { PublisherPools, StartThrottle } from '../../../../src/sources/o365/emulator/throttle.ts';
 
 const CLIENT = 'f6978cb7-b7c7-474c-9fa8-3f32da29d85f';
 const AUD = 'https://127.0.0.1:1234/tenant/oauth2/v2.0/token';
