@@ -4,8 +4,7 @@ import type { BackoffPolicy } from './backoff.ts';
  * Every retry constant of the core, once, with why: the API-call policy (`api-call/call.ts`) and the
  * runner's stream restarts. Backoffs are capped exponential with full jitter (`backoff.ts`): delay n
  * is uniform in [0.1, 1] × min(maxMs, initialMs × multiplier^n). What the config file sets (export
- * retries) is in `config/schema.ts`; a retry a source keeps in its own state (a blob's next
- * attempt) is that source's (its `state.ts`).
+ * retries, how many attempts before an item is set aside) is in the config sections.
  */
 export const RETRY_DEFAULTS = {
   /**
@@ -26,4 +25,11 @@ export const RETRY_DEFAULTS = {
    * last committed state. Counted again from the start once a run lasted longer than `maxMs`.
    */
   streamRestart: { initialMs: 1_000, maxMs: 5 * 60_000, multiplier: 2 } satisfies BackoffPolicy,
+  /**
+   * When a listed item (a content blob) whose fetch failed is tried again, kept in the stream's
+   * durable state: it waits while other items go on, so a bad one never stalls the stream.
+   */
+  itemRetry: { initialMs: 5_000, maxMs: 10 * 60_000, multiplier: 3 } satisfies BackoffPolicy,
+  /** An item that failed every attempt is set aside (reported), and still tried this often until it expires. */
+  setAsideRetryMs: 3_600_000,
 } as const;

@@ -1,4 +1,5 @@
 import { backoffDelay } from '../../core/backoff.ts';
+import { RETRY_DEFAULTS } from '../../core/retry-defaults.ts';
 import type { Window } from './windows.ts';
 
 /**
@@ -49,8 +50,6 @@ export interface ListedBlob {
 }
 
 const MAX_LOSSES_KEPT = 100;
-export const SET_ASIDE_RETRY_MS = 3_600_000;
-const BLOB_RETRY = { initialMs: 5_000, maxMs: 10 * 60_000, multiplier: 3 };
 
 export function emptyState(): O365StreamState {
   return { v: 1, pending: [], done: {}, losses: [] };
@@ -106,7 +105,7 @@ export function markFailed(state: O365StreamState, id: string, error: string, no
       if (b.id !== id) return b;
       const attempts = b.attempts + 1;
       const setAside = attempts >= maxAttempts;
-      const retryAt = now + (setAside ? SET_ASIDE_RETRY_MS : backoffDelay(BLOB_RETRY, attempts - 1, random));
+      const retryAt = now + (setAside ? RETRY_DEFAULTS.setAsideRetryMs : backoffDelay(RETRY_DEFAULTS.itemRetry, attempts - 1, random));
       return { ...b, attempts, lastError: error.slice(0, 300), retryAt, setAside };
     }),
   };
