@@ -11,7 +11,7 @@ import type { SiemOptions } from './shared/mapping/siem.ts';
  * receiver's factory): its config, how it makes streams, what its stored state says, how doctor
  * checks it, how preview maps its records, and its emulator. The daemon, the config schema,
  * `status`, `doctor`, `backfill`, `preview` and `emulate` loop over the registry (`registry.ts`);
- * a new source is one folder with its `index.ts` exporting an entry, plus one line there.
+ * a new source is one folder with its `index.ts` exporting an entry, imported and keyed there.
  *
  * Only the config schema and the pure state readers are loaded with the entry: everything that
  * pulls in a client library (an identity or API client: tens of MB each) or the emulator is imported
