@@ -8,7 +8,7 @@ import { SOURCE_LIST, type SourceKind } from '../../sources/index.ts';
 import { createLogger } from '../../telemetry/log.ts';
 import { runUntilSignal } from './run.ts';
 
-const line = (label: string, value: string) => `  ${label.padEnd(26)}${value}`;
+const line = (label: string, value: string) => `  ${label.padEnd(27)}${value}`;
 
 /**
  * `auditrelay demo` (and `npm start`): the built-in API emulators and the daemon in one process,
