@@ -4,8 +4,8 @@ import type { AuditRecord } from '../../core/record.ts';
 import type { SiemOptions } from '../shared/mapping/siem.ts';
 import type { Stream, StreamContext, StreamHealth, StreamState } from '../../core/source.ts';
 import { JsonArrayError } from '../../core/json-array-stream.ts';
-import { formatDuration } from '../../core/time.ts';
-import { type CallResult, callApi, TransientApiError } from '../../core/api-call/call.ts';
+import { formatDuration, sleep } from '../../core/time.ts';
+import { type ApiCallContext, type CallResult, callApi, TransientApiError } from '../../core/api-call/call.ts';
 import type { ClockSkew } from './clock-skew.ts';
 import { fetchBlob, readBlob } from './client/fetch-blob.ts';
 import { firstPageUrl, listContentPage, nextPageUri, parseContentPage } from './client/list-content.ts';
@@ -140,9 +140,8 @@ class StreamRun {
   }
 
   /** One operation through the core's API-call policy; every answer's Date header updates the clock skew. */
-  #call(operation: string, send: (token: string) => Promise<RawResponse>, priority = 0): Promise<O365CallResult> {
+  #call(operation: string, send: (token: string) => Promise<RawResponse>, priority = 0, ctx: ApiCallContext = this.#ctx): Promise<O365CallResult> {
     const { client, skew } = this.#deps;
-    const ctx = this.#ctx;
     return callApi(ctx, {
       operation,
       priority,
@@ -150,7 +149,7 @@ class StreamRun {
       attempt: send,
       renewAuth: () => client.tokens.invalidate(),
       judge: (answer, now) => {
-        if ('value' in answer) skew.observe(serverTime(answer.value), now, ctx);
+        if ('value' in answer) skew.observe(serverTime(answer.value), now, this.#ctx);
         return judgeApiAnswer(answer, now);
       },
     });
@@ -176,7 +175,13 @@ class StreamRun {
         this.#committer.request();
         await this.#committer.flush();
       },
-      () => this.#call('subscriptions/start', (t) => startSubscription(client, t, contentType, this.#ctx.signal), LIST_PRIORITY),
+      // The attempt is recorded: the call is work under way, so a stop that begins meanwhile lets it
+      // go out (until the stop's deadline) rather than leave a recorded start that was never sent,
+      // which would keep the content type uncollected for 15 minutes after the restart.
+      () => {
+        const finishing: ApiCallContext = { ...this.#ctx, signal: this.#ctx.deliverySignal, sleep: (ms) => sleep(ms, this.#ctx.deliverySignal) };
+        return this.#call('subscriptions/start', (t) => startSubscription(client, t, contentType, this.#ctx.deliverySignal), LIST_PRIORITY, finishing);
+      },
     );
     if (attempt.kind === 'wait') {
       this.#ctx.log.error({ why, nextStartIn: formatDuration(attempt.ms) }, 'subscription is not enabled: this content type is NOT being collected; will start it again when the API allows');
