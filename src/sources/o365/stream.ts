@@ -151,12 +151,17 @@ class StreamRun {
       this.#ctx.log.error({ why, nextStartIn: formatDuration(action.ms) }, 'subscription is not enabled: this content type is NOT being collected; will start it again when the API allows');
       return false;
     }
-    // Remember the attempt durably first: a crash loop must not call start more than once per 15 minutes.
-    this.#state = { ...this.#state, lastStartAttempt: this.#ctx.now() };
+    const { client, contentType } = this.#deps;
+    const attemptedAt = this.#ctx.now();
+    const { verdict } = await this.#call('subscriptions/start', (t) => startSubscription(client, t, contentType, this.#ctx.signal), LIST_PRIORITY);
+    // Remembered once the API answered, not before: a start that never reached it (the stream was
+    // stopped or handed to another replica while waiting for the budget or a token, or the process
+    // died) must not make the next run wait 15 minutes with the content type not collected. A start
+    // that reached the API and went unrecorded costs nothing: the next run lists the subscription
+    // enabled, or calls start again and hears how long to wait.
+    this.#state = { ...this.#state, lastStartAttempt: attemptedAt };
     this.#committer.request();
     await this.#committer.flush();
-    const { client, contentType } = this.#deps;
-    const { verdict } = await this.#call('subscriptions/start', (t) => startSubscription(client, t, contentType, this.#ctx.signal), LIST_PRIORITY);
     if (verdict.kind === 'ok' || verdict.kind === 'already-enabled') {
       this.#ctx.log.info({ why }, 'subscription started');
       return true;
