@@ -29,6 +29,12 @@ const THROTTLE_BACKOFF: BackoffPolicy = { initialMs: 2000, maxMs: 120_000, multi
 const RETRY_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 60_000, multiplier: 2 };
 /** Failed attempts of one page before the stream gives up and lets the runner restart it. */
 const MAX_RETRIES = 8;
+/**
+ * Reads of one window that paging guards cut short before the stream moves on without it. Guard
+ * stops come from field bugs that usually pass (a token repeated once, a run of empty pages), so
+ * the window is read again from its first page a few times; after that it is left to later stages.
+ */
+const MAX_INCOMPLETE_READS = 3;
 const MAX_RESULTS = 1000;
 
 /** The durable document of one application stream. */
@@ -113,6 +119,8 @@ class StreamRun {
   readonly #seen: SeenSet;
   #cursors: number[];
   #throttles = 0;
+  /** The window whose reads the paging guards cut short, and how many times in a row. */
+  #incomplete: { stage: number; startMs: number; reads: number } | undefined;
 
   constructor(deps: GoogleStreamDeps, ctx: StreamContext, api: CustomerApi, saved: unknown) {
     this.#deps = deps;
@@ -166,13 +174,39 @@ class StreamRun {
       }
       const complete = await this.#readRange(window, window.startMs, window.endMs);
       if (ctx.signal.aborted) break;
-      if (!complete) ctx.log.error({ window: describe(window) }, 'window read incompletely (pagination guard): later re-polls read it again; events only there may be missing');
-      this.#cursors = advance(this.#schedule, this.#cursors, window, now);
+      if (!complete && (await this.#readAgain(window))) continue;
+      // An incomplete read counts for its own stage only: every later stage reads the window again.
+      this.#cursors = advance(this.#schedule, this.#cursors, window, complete ? now : undefined);
       this.#seen.forgetBefore(forgetBefore(this.#cursors));
       this.#committer.request();
       await this.#committer.flush();
     }
     await this.#committer.flush();
+  }
+
+  /**
+   * After a read the paging guards cut short: true (after a pause) while the window should be read
+   * again; false once it was tried MAX_INCOMPLETE_READS times and the stream moves on without it.
+   */
+  async #readAgain(window: Window): Promise<boolean> {
+    const same = this.#incomplete?.stage === window.stage && this.#incomplete.startMs === window.startMs;
+    const reads = (same ? (this.#incomplete?.reads ?? 0) : 0) + 1;
+    this.#incomplete = { stage: window.stage, startMs: window.startMs, reads };
+    const last = window.stage === this.#schedule.ages.length - 1;
+    if (reads < MAX_INCOMPLETE_READS) {
+      const delay = backoffDelay(RETRY_BACKOFF, reads - 1);
+      this.#ctx.log.warn({ window: describe(window), reads, retryIn: formatDuration(delay) }, 'window read incompletely (pagination guard); reading it again');
+      await this.#ctx.sleep(delay);
+      return true;
+    }
+    this.#incomplete = undefined;
+    this.#ctx.log.error(
+      { window: describe(window), reads },
+      last
+        ? 'window read incompletely again (pagination guard) at the last re-poll: events only in its unread pages may be missing'
+        : 'window read incompletely again (pagination guard): moving on; the later re-polls read it again',
+    );
+    return false;
   }
 
   #clampToRetention(now: number): void {
