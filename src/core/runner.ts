@@ -13,8 +13,12 @@ import { type Source, type Stream, type StreamContext, StreamConfigError, type S
 import { CompletenessRecorder } from '../telemetry/completeness.ts';
 import { formatDuration, isAbortError, sleep } from './time.ts';
 
-/** 'elsewhere': another replica holds the stream's lease (or none has taken it yet). */
-export type StreamPhase = 'running' | 'restarting' | 'stopped-config-error' | 'stopped' | 'elsewhere';
+/**
+ * 'config-error': stopped by a problem only the operator can fix, tried again on a backoff (the
+ * replica keeps its lease: it is the one responsible, and says so). 'elsewhere': another replica
+ * holds the stream's lease (or none has taken it yet).
+ */
+export type StreamPhase = 'running' | 'restarting' | 'config-error' | 'stopped' | 'elsewhere';
 
 export interface StreamStatus {
   id: string;
@@ -23,6 +27,10 @@ export interface StreamStatus {
   hint?: string;
   exported: number;
   rejected: number;
+  /** This replica holds the stream's lease (always, with the embedded store). */
+  leased: boolean;
+  /** A loop of the stream runs in this process (possibly waiting for a retry, or for the previous loop to end). */
+  running: boolean;
 }
 
 export interface RunnerOptions {
@@ -46,6 +54,8 @@ export interface RunnerOptions {
 }
 
 const RESTART_BACKOFF = { initialMs: 1000, maxMs: 5 * 60_000, multiplier: 2 };
+/** A configuration problem is tried again up to every 5 minutes (a rotated secret, a grant that took effect). */
+const CONFIG_RETRY_BACKOFF = { initialMs: 10_000, maxMs: 5 * 60_000, multiplier: 2 };
 
 /**
  * The scheduler: runs every stream of every source side by side, each in a supervised loop.
@@ -92,13 +102,17 @@ export class Runner {
       for (const stream of source.streams()) {
         if (seen.has(stream.id)) throw new Error(`two streams share the id ${stream.id}: check the config for duplicate tenants or customers`);
         seen.add(stream.id);
-        this.#status.set(stream.id, { id: stream.id, phase: 'elsewhere', exported: 0, rejected: 0 });
+        this.#status.set(stream.id, { id: stream.id, phase: 'elsewhere', exported: 0, rejected: 0, leased: false, running: false });
         this.#streams.set(stream.id, { kind: source.kind, stream });
       }
     }
     // The coordinator starts the streams this process holds (all of them with the local one, at
     // once) and stops any whose lease moves to another replica.
-    this.#coordinator.start([...seen], { acquired: (id, fence) => this.#launch(id, fence), stop: (id) => this.#halt(id) });
+    this.#coordinator.start([...seen], {
+      acquired: (id, fence) => this.#launch(id, fence),
+      stop: (id) => this.#halt(id),
+      phase: (id) => (this.#running.has(id) ? this.#status.get(id)?.phase : undefined),
+    });
     this.#options.log.info({ streams: seen.size, held: this.#coordinator.held().length }, 'started');
   }
 
@@ -127,7 +141,8 @@ export class Runner {
   }
 
   status(): StreamStatus[] {
-    return [...this.#status.values()];
+    const held = new Set(this.#coordinator.held());
+    return [...this.#status.values()].map((s) => ({ ...s, leased: held.has(s.id), running: this.#running.has(s.id) }));
   }
 
   /** What each stream run here says about itself (`{}` without `health()`), for gauges. */
@@ -161,7 +176,7 @@ export class Runner {
     return finished;
   }
 
-  /** Resolves when every stream has ended (aborted or stopped on a config error). */
+  /** Resolves when every stream has ended (the daemon stopped, or the streams moved to other replicas). */
   async done(): Promise<void> {
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
   }
@@ -173,32 +188,41 @@ export class Runner {
     // The ledger may have moved on while the stream ran elsewhere: start from what is stored.
     await this.#recorder(stream.id, log).load();
     const ctx = this.#context(kind, stream, log, status, fence, signal);
-    for (let attempt = 0; !signal.aborted; attempt++) {
+    let failures = 0;
+    let configFailures = 0;
+    while (!signal.aborted) {
       try {
         status.phase = 'running';
         await stream.run(ctx);
         if (signal.aborted) break;
-        attempt = 0;
+        failures = 0;
+        configFailures = 0;
       } catch (err) {
         if (err instanceof FencedError || (err as Error)?.cause instanceof FencedError) {
           // Another replica took the stream over (this one was paused or cut off past its lease):
           // the store refused the commit, so nothing moved; stop here without retrying.
           log.warn({ err: (err as Error).message }, 'commit refused: the stream belongs to another replica now; stopping it here');
           status.phase = 'elsewhere';
-          this.#coordinator.lost(stream.id);
+          this.#coordinator.lost(stream.id, fence);
           return;
         }
         if (signal.aborted && isAbortError(err)) break;
         if (err instanceof StreamConfigError) {
-          status.phase = 'stopped-config-error';
+          // Tried again on a backoff rather than left stopped: the fix (a rotated secret, a grant
+          // that took effect, a transient 400) needs no restart, and with replicas the lease stays
+          // with a replica that keeps trying and reports the problem, instead of a lease renewed
+          // for a stream nothing runs (every replica has the same config, so none would do better).
+          status.phase = 'config-error';
           status.lastError = err.message;
           status.hint = err.hint;
-          log.error({ err: err.message, fix: err.hint }, 'stream stopped: configuration problem (other streams go on)');
-          return;
+          const delay = backoffDelay(CONFIG_RETRY_BACKOFF, configFailures++);
+          log.error({ err: err.message, fix: err.hint, retryIn: formatDuration(delay) }, 'stream stopped by a configuration problem; trying again later (other streams go on)');
+          await sleep(delay, signal);
+          continue;
         }
         status.phase = 'restarting';
         status.lastError = (err as Error).message;
-        const delay = backoffDelay(RESTART_BACKOFF, attempt);
+        const delay = backoffDelay(RESTART_BACKOFF, failures++);
         log.error({ err, restartIn: formatDuration(delay) }, 'stream failed; restarting from its last committed state');
         await sleep(delay, signal);
       }

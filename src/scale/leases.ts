@@ -14,13 +14,22 @@ export interface LeaseEvents {
   acquired(streamId: string, fence: Fence | undefined): void;
   /** Stop `streamId` here (lease lost, or handed to another replica); resolves once its loop ended. */
   stop(streamId: string): Promise<void>;
+  /**
+   * What the loop of `streamId` in this process is doing ('running', 'config-error', ...), or
+   * undefined when no loop runs it here. A lease is renewed only for a stream that has a loop:
+   * one whose loop is gone is handed back, so a live lease always names a replica running it.
+   */
+  phase(streamId: string): string | undefined;
 }
 
 export interface Coordinator {
   readonly replicaId: string;
   start(streamIds: readonly string[], events: LeaseEvents): void;
-  /** The store refused a commit of `streamId` (FencedError): the lease is gone; forget it. */
-  lost(streamId: string): void;
+  /**
+   * The store refused a commit of `streamId` made under `fence` (FencedError): that lease is gone;
+   * forget it, unless the stream has been leased here again since (a newer epoch: keep that one).
+   */
+  lost(streamId: string, fence: Fence | undefined): void;
   /** Streams held now (for status pages and tests). */
   held(): string[];
   /** Stops renewing and hands every lease back at once, so other replicas take over without waiting. */
@@ -35,7 +44,7 @@ export class LocalCoordinator implements Coordinator {
     this.#held = [...streamIds];
     for (const id of streamIds) events.acquired(id, undefined);
   }
-  lost(streamId: string): void {
+  lost(streamId: string, _fence: Fence | undefined): void {
     this.#held = this.#held.filter((id) => id !== streamId);
   }
   held(): string[] {
@@ -114,8 +123,13 @@ export class PostgresCoordinator implements Coordinator {
     return [...this.#held.keys()].sort();
   }
 
-  lost(streamId: string): void {
-    if (this.#held.delete(streamId)) this.#log.warn({ stream: streamId }, 'lease lost: another replica holds this stream now');
+  lost(streamId: string, fence: Fence | undefined): void {
+    const held = this.#held.get(streamId);
+    // A loop of an older lease, still finishing when the stream was leased here again, must not
+    // make the coordinator forget the new lease (it would stop renewing a stream that runs).
+    if (!held || (fence !== undefined && held.epoch !== fence.epoch)) return;
+    this.#held.delete(streamId);
+    this.#log.warn({ stream: streamId, epoch: held.epoch }, 'lease lost: another replica holds this stream now');
   }
 
   /** One tick now (tests drive ticks directly; the timer calls this too). */
@@ -199,6 +213,7 @@ export class PostgresCoordinator implements Coordinator {
   }
 
   async #renew(): Promise<void> {
+    await this.#handBackOrphans();
     if (this.#held.size === 0) return;
     const entries = [...this.#held.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
     const { rows } = await this.#pool.query<{ stream: string }>(
@@ -215,6 +230,21 @@ export class PostgresCoordinator implements Coordinator {
       this.#log.warn({ stream: id, epoch: held.epoch }, 'lease lost: taken over by another replica while this one was not renewing; stopping the stream here');
       this.#drop(id);
     }
+  }
+
+  /**
+   * Leases this replica holds for streams no loop runs here any more (a loop that ended without
+   * the coordinator being told): handed back rather than renewed, loudly, so another replica (or
+   * this one, at its next share) starts the stream instead of it standing still under a live lease.
+   */
+  async #handBackOrphans(): Promise<void> {
+    const orphans = [...this.#held.entries()].filter(([id, h]) => !h.releasing && this.#events?.phase(id) === undefined);
+    if (orphans.length === 0) return;
+    for (const [id, held] of orphans) {
+      this.#log.error({ stream: id, epoch: held.epoch }, 'lease held for a stream that no longer runs here (a bug): handing the lease back');
+      this.#held.delete(id);
+    }
+    await this.#expire(orphans.map(([id, h]) => [id, h.epoch]));
   }
 
   /** Free (never leased, expired or handed back) streams, taken with epoch + 1. */
