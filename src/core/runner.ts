@@ -56,6 +56,8 @@ export interface RunnerOptions {
 const RESTART_BACKOFF = { initialMs: 1000, maxMs: 5 * 60_000, multiplier: 2 };
 /** A configuration problem is tried again up to every 5 minutes (a rotated secret, a grant that took effect). */
 const CONFIG_RETRY_BACKOFF = { initialMs: 10_000, maxMs: 5 * 60_000, multiplier: 2 };
+/** A run that lasted this long before failing was healthy: the next failure backs off from the start again. */
+const HEALTHY_RUN_MS = 60_000;
 
 /**
  * The scheduler: runs every stream of every source side by side, each in a supervised loop.
@@ -191,6 +193,7 @@ export class Runner {
     let failures = 0;
     let configFailures = 0;
     while (!signal.aborted) {
+      const startedAt = this.#now();
       try {
         status.phase = 'running';
         await stream.run(ctx);
@@ -207,6 +210,12 @@ export class Runner {
           return;
         }
         if (signal.aborted && isAbortError(err)) break;
+        // Streams whose run() never returns (it loops until stopped) would otherwise carry their
+        // failure counts for ever: one failure a day later would wait the full 5 minutes.
+        if (this.#now() - startedAt >= HEALTHY_RUN_MS) {
+          failures = 0;
+          configFailures = 0;
+        }
         if (err instanceof StreamConfigError) {
           // Tried again on a backoff rather than left stopped: the fix (a rotated secret, a grant
           // that took effect, a transient 400) needs no restart, and with replicas the lease stays
