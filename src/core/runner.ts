@@ -98,6 +98,11 @@ export class Runner {
     return this.#budgets;
   }
 
+  /** This replica's name in leases ('local' with the embedded store). */
+  get replicaId(): string {
+    return this.#coordinator.replicaId;
+  }
+
   start(): void {
     const seen = new Set<string>();
     for (const source of this.#options.sources) {

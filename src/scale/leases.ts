@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { PostgresStateStore } from '../state/postgres-store.ts';
 import type { Fence } from '../state/store.ts';
 import type { Logger } from '../telemetry/log.ts';
+import type { LeaseTable } from '../telemetry/status.ts';
 
 /**
  * Which streams this process runs. The runner starts a stream when `acquired` is called and stops
@@ -73,6 +74,32 @@ interface Held {
   epoch: number;
   /** Being handed over: the loop is stopping; still renewed until it has stopped. */
   releasing: boolean;
+}
+
+/** Every stream's lease and every known replica, read from the store (for `auditrelay status`); times are the database's. */
+export async function readLeases(store: PostgresStateStore): Promise<LeaseTable> {
+  const leases = await store.pool.query<{ stream: string; owner: string; epoch: string; live: boolean; phase: string | null; renewed_ago: number; expires_in: number }>(
+    `SELECT stream, owner, epoch, expires_at > clock_timestamp() AS live, phase,
+            (extract(epoch FROM clock_timestamp() - coalesce(renewed_at, acquired_at)) * 1000)::float8 AS renewed_ago,
+            (extract(epoch FROM expires_at - clock_timestamp()) * 1000)::float8 AS expires_in
+       FROM ${store.table('leases')} ORDER BY stream`,
+  );
+  const replicas = await store.pool.query<{ id: string; live: boolean; heartbeat_ago: number; held: number }>(
+    `SELECT id, expires_at > clock_timestamp() AS live, (extract(epoch FROM clock_timestamp() - heartbeat_at) * 1000)::float8 AS heartbeat_ago, held
+       FROM ${store.table('replicas')} ORDER BY id`,
+  );
+  return {
+    leases: leases.rows.map((r) => ({
+      stream: r.stream,
+      owner: r.owner,
+      epoch: Number(r.epoch),
+      live: r.live,
+      ...(r.phase !== null ? { phase: r.phase } : {}),
+      renewedAgoMs: Math.round(r.renewed_ago),
+      expiresInMs: Math.round(r.expires_in),
+    })),
+    replicas: replicas.rows.map((r) => ({ id: r.id, live: r.live, heartbeatAgoMs: Math.round(r.heartbeat_ago), held: r.held })),
+  };
 }
 
 /**
@@ -216,13 +243,14 @@ export class PostgresCoordinator implements Coordinator {
     await this.#handBackOrphans();
     if (this.#held.size === 0) return;
     const entries = [...this.#held.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+    const phases = entries.map(([id, h]) => (h.releasing ? 'stopping' : (this.#events?.phase(id) ?? 'starting')));
     const { rows } = await this.#pool.query<{ stream: string }>(
       `UPDATE ${this.#store.table('leases')} l
-          SET expires_at = clock_timestamp() + $4 * interval '1 millisecond'
-         FROM unnest($2::text[], $3::bigint[]) AS h (stream, epoch)
+          SET expires_at = clock_timestamp() + $4 * interval '1 millisecond', renewed_at = clock_timestamp(), phase = h.phase
+         FROM unnest($2::text[], $3::bigint[], $5::text[]) AS h (stream, epoch, phase)
         WHERE l.stream = h.stream AND l.epoch = h.epoch AND l.owner = $1
        RETURNING l.stream`,
-      [this.replicaId, entries.map(([id]) => id), entries.map(([, h]) => h.epoch), this.#settings.ttlMs],
+      [this.replicaId, entries.map(([id]) => id), entries.map(([, h]) => h.epoch), this.#settings.ttlMs, phases],
     );
     const renewed = new Set(rows.map((r) => r.stream));
     for (const [id, held] of entries) {
@@ -260,11 +288,12 @@ export class PostgresCoordinator implements Coordinator {
     // Spread replicas over different candidates; lock rows in one order (sorted) to avoid deadlocks.
     const pick = shuffle(free.rows.map((r) => r.stream)).slice(0, wanted).sort();
     const { rows } = await this.#pool.query<{ stream: string; epoch: string }>(
-      `INSERT INTO ${leases} AS l (stream, owner, epoch, expires_at, acquired_at)
-       SELECT s.stream, $1, 1, clock_timestamp() + $3 * interval '1 millisecond', clock_timestamp()
+      `INSERT INTO ${leases} AS l (stream, owner, epoch, expires_at, acquired_at, renewed_at, phase)
+       SELECT s.stream, $1, 1, clock_timestamp() + $3 * interval '1 millisecond', clock_timestamp(), clock_timestamp(), 'starting'
          FROM unnest($2::text[]) AS s (stream) ORDER BY s.stream
        ON CONFLICT (stream) DO UPDATE
-         SET owner = excluded.owner, epoch = l.epoch + 1, expires_at = excluded.expires_at, acquired_at = excluded.acquired_at
+         SET owner = excluded.owner, epoch = l.epoch + 1, expires_at = excluded.expires_at, acquired_at = excluded.acquired_at,
+             renewed_at = excluded.renewed_at, phase = excluded.phase
        WHERE l.expires_at < clock_timestamp()
        RETURNING l.stream, l.epoch`,
       [this.replicaId, pick, this.#settings.ttlMs],
@@ -303,7 +332,7 @@ export class PostgresCoordinator implements Coordinator {
   /** Ends leases at once (only if still ours at that epoch). */
   async #expire(leases: [string, number][]): Promise<void> {
     await this.#pool.query(
-      `UPDATE ${this.#store.table('leases')} l SET expires_at = clock_timestamp() - interval '1 millisecond'
+      `UPDATE ${this.#store.table('leases')} l SET expires_at = clock_timestamp() - interval '1 millisecond', phase = 'handed back'
          FROM unnest($2::text[], $3::bigint[]) AS h (stream, epoch)
         WHERE l.stream = h.stream AND l.epoch = h.epoch AND l.owner = $1`,
       [this.replicaId, leases.map(([id]) => id), leases.map(([, e]) => e)],

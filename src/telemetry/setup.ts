@@ -12,8 +12,10 @@ import { resetInstruments } from './metrics.ts';
 /** What the gauges read: the runner (or a test double). */
 export interface GaugeSources {
   health(): { id: string; kind: string; health: StreamHealth }[];
-  status(): { id: string; phase: StreamPhase }[];
+  status(): { id: string; phase: StreamPhase; leased: boolean; running: boolean }[];
   budgets(): { all(): { key: string; requestsPerMinute: number; usedLastMinute(): number }[] };
+  /** This process's name in stream leases ('local' with the embedded store). */
+  readonly replicaId: string;
 }
 
 export interface MetricsSetup {
@@ -81,6 +83,10 @@ function registerGauges(provider: MeterProvider, config: TelemetryConfig, source
   const losses = meter.createObservableGauge('auditrelay.stream.losses', { description: 'Data losses the stream knows of (kept in its state)' });
   const subscribed = meter.createObservableGauge('auditrelay.subscription.enabled', { description: '1: the source-side subscription is enabled; 0: this stream collects nothing' });
   const up = meter.createObservableGauge('auditrelay.stream.running', { description: '1 while the stream runs in this process, 0 otherwise (see the phase attribute)' });
+  const leased = meter.createObservableGauge('auditrelay.stream.leased', { description: '1 while this replica holds the stream\'s lease (always, with the embedded store), 0 otherwise' });
+  const leasedNotRunning = meter.createObservableGauge('auditrelay.streams.leased_not_running', {
+    description: 'Streams whose lease this replica holds but that no loop runs here: should always be 0 (a lease held for a stream nothing runs stalls it)',
+  });
   const budgetUsed = meter.createObservableGauge('auditrelay.budget.used', { description: 'Requests started in the last minute, per request budget' });
   const budgetLimit = meter.createObservableGauge('auditrelay.budget.limit', { description: 'Requests per minute allowed, per request budget' });
 
@@ -96,12 +102,19 @@ function registerGauges(provider: MeterProvider, config: TelemetryConfig, source
         if (health.losses) result.observe(losses, health.losses.length, attrs);
         if (health.subscribed !== undefined) result.observe(subscribed, health.subscribed ? 1 : 0, attrs);
       }
-      for (const s of sources.status()) result.observe(up, s.phase === 'running' ? 1 : 0, { 'auditrelay.stream': s.id, phase: s.phase });
+      const replica = { 'auditrelay.replica': sources.replicaId };
+      let orphans = 0;
+      for (const s of sources.status()) {
+        result.observe(up, s.phase === 'running' ? 1 : 0, { 'auditrelay.stream': s.id, phase: s.phase });
+        result.observe(leased, s.leased ? 1 : 0, { 'auditrelay.stream': s.id, ...replica });
+        if (s.leased && !s.running) orphans++;
+      }
+      result.observe(leasedNotRunning, orphans, replica);
       for (const b of sources.budgets().all()) {
         result.observe(budgetUsed, b.usedLastMinute(), { 'auditrelay.budget': b.key });
         result.observe(budgetLimit, b.requestsPerMinute, { 'auditrelay.budget': b.key });
       }
     },
-    [watermarkAge, pending, atRisk, setAside, losses, subscribed, up, budgetUsed, budgetLimit],
+    [watermarkAge, pending, atRisk, setAside, losses, subscribed, up, leased, leasedNotRunning, budgetUsed, budgetLimit],
   );
 }

@@ -148,8 +148,12 @@ describe('stream leases in postgres', () => {
     await a.coord.tick();
     // Handed back, then taken again at this tick like any free stream: a new loop, a new epoch.
     expect(a.running.get(gone)?.epoch).toBe(before.epoch + 1);
-    const row = await a.store.pool.query(`SELECT epoch FROM ${a.store.table('leases')} WHERE stream = $1`, [gone]);
+    const row = await a.store.pool.query(`SELECT epoch, phase FROM ${a.store.table('leases')} WHERE stream = $1`, [gone]);
     expect(Number(row.rows[0].epoch)).toBe(before.epoch + 1);
+    // Every other lease carries what its loop reported at renewal.
+    await a.coord.tick();
+    const phases = await a.store.pool.query(`SELECT DISTINCT phase FROM ${a.store.table('leases')} WHERE expires_at > clock_timestamp()`);
+    expect(phases.rows.map((r) => r.phase)).toEqual(['running']);
 
     // A commit refused under an older epoch of a stream leased here again keeps the newer lease.
     const [kept, fence] = [...a.running.entries()][1]!;
