@@ -19,6 +19,14 @@ export interface Budget {
   schedule<T>(fn: () => Promise<T>, options?: { priority?: number; signal?: AbortSignal }): Promise<T>;
   /** The API said we are throttled: hold every request of this budget for `ms`. */
   holdFor(ms: number): void;
-  /** Requests started in the last minute (for metrics and benchmarks). */
+  /** Requests started in the last minute by this process (for metrics and benchmarks). */
   usedLastMinute(): number;
+  /** How long requests are held for throttling (as known here), 0 when not held. */
+  heldForMs(): number;
+}
+
+/** Budgets by key, created on first use: the process's own, or (replicas) the ones shared through the database. */
+export interface BudgetSource {
+  get(key: string, requestsPerMinute: number): Budget;
+  all(): Budget[];
 }

@@ -6,7 +6,7 @@ import { type Fence, FencedError, type StateStore } from '../state/store.ts';
 import type { Logger } from '../telemetry/log.ts';
 import { streamMetrics } from '../telemetry/metrics.ts';
 import { backoffDelay } from './backoff.ts';
-import type { Budget } from './budget.ts';
+import type { BudgetSource } from './budget.ts';
 import { BudgetRegistry } from './budget-local.ts';
 import type { AuditRecord } from './record.ts';
 import { type Source, type Stream, type StreamContext, StreamConfigError, type StreamHealth } from './source.ts';
@@ -50,7 +50,7 @@ export interface RunnerOptions {
    */
   coordinator?: Coordinator;
   /** Request budgets by key. Default: this process's `BudgetRegistry`; replicas share a postgres one. */
-  budgets?: { get(key: string, requestsPerMinute: number): Budget };
+  budgets?: BudgetSource;
 }
 
 const RESTART_BACKOFF = { initialMs: 1000, maxMs: 5 * 60_000, multiplier: 2 };
@@ -66,7 +66,7 @@ const HEALTHY_RUN_MS = 60_000;
  */
 export class Runner {
   readonly #options: RunnerOptions;
-  readonly #budgets = new BudgetRegistry();
+  readonly #budgets: BudgetSource;
   readonly #slots: PQueue;
   readonly #abort = new AbortController();
   /** Aborts deliveries still running when a stop reaches its deadline (a stop alone lets them finish). */
@@ -86,6 +86,7 @@ export class Runner {
   constructor(options: RunnerOptions) {
     this.#options = options;
     this.#coordinator = options.coordinator ?? new LocalCoordinator();
+    this.#budgets = options.budgets ?? new BudgetRegistry();
     this.#slots = new PQueue({ concurrency: options.fetchSlots });
     this.#now = options.now ?? Date.now;
   }
@@ -94,7 +95,8 @@ export class Runner {
     return this.#abort.signal;
   }
 
-  budgets(): BudgetRegistry {
+  /** The budgets the streams draw from (with postgres, the shared ones): what the budget gauges read. */
+  budgets(): BudgetSource {
     return this.#budgets;
   }
 
@@ -257,7 +259,7 @@ export class Runner {
     return {
       signal,
       deliverySignal,
-      budget: (this.#options.budgets ?? this.#budgets).get(stream.budgetKey, stream.requestsPerMinute),
+      budget: this.#budgets.get(stream.budgetKey, stream.requestsPerMinute),
       state: {
         load: () => store.get(stream.id),
         // The store refuses (FencedError) a commit whose lease has passed to another replica.

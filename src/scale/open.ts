@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.ts';
-import type { Budget } from '../core/budget.ts';
+import type { BudgetSource } from '../core/budget.ts';
 import { FileStateStore } from '../state/file-store.ts';
 import type { StateStore } from '../state/store.ts';
 import type { Logger } from '../telemetry/log.ts';
@@ -15,7 +15,7 @@ export interface StateSetup {
   store: StateStore;
   coordinator: Coordinator;
   /** Undefined: the runner's per-process budgets (one daemon owns its tenants). */
-  budgets?: { get(key: string, requestsPerMinute: number): Budget };
+  budgets?: BudgetSource;
 }
 
 /** The state settings after `AUDITRELAY_STATE_URL` is applied. */

@@ -13,7 +13,8 @@ import { resetInstruments } from './metrics.ts';
 export interface GaugeSources {
   health(): { id: string; kind: string; health: StreamHealth }[];
   status(): { id: string; phase: StreamPhase; leased: boolean; running: boolean }[];
-  budgets(): { all(): { key: string; requestsPerMinute: number; usedLastMinute(): number }[] };
+  /** The budgets the streams draw from (with replicas: the shared ones; `used` counts this process's requests). */
+  budgets(): { all(): { key: string; requestsPerMinute: number; usedLastMinute(): number; heldForMs(): number }[] };
   /** This process's name in stream leases ('local' with the embedded store). */
   readonly replicaId: string;
 }
@@ -87,8 +88,11 @@ function registerGauges(provider: MeterProvider, config: TelemetryConfig, source
   const leasedNotRunning = meter.createObservableGauge('auditrelay.streams.leased_not_running', {
     description: 'Streams whose lease this replica holds but that no loop runs here: should always be 0 (a lease held for a stream nothing runs stalls it)',
   });
-  const budgetUsed = meter.createObservableGauge('auditrelay.budget.used', { description: 'Requests started in the last minute, per request budget' });
-  const budgetLimit = meter.createObservableGauge('auditrelay.budget.limit', { description: 'Requests per minute allowed, per request budget' });
+  const budgetUsed = meter.createObservableGauge('auditrelay.budget.used', {
+    description: 'Requests this process started in the last minute, per request budget (replicas: sum over replicas for the tenant\'s total)',
+  });
+  const budgetLimit = meter.createObservableGauge('auditrelay.budget.limit', { description: 'Requests per minute allowed, per request budget (for all replicas together)' });
+  const budgetHeld = meter.createObservableGauge('auditrelay.budget.held', { unit: 's', description: 'How long requests of the budget are held after a throttling answer (0: not held)' });
 
   meter.addBatchObservableCallback(
     (result) => {
@@ -113,8 +117,9 @@ function registerGauges(provider: MeterProvider, config: TelemetryConfig, source
       for (const b of sources.budgets().all()) {
         result.observe(budgetUsed, b.usedLastMinute(), { 'auditrelay.budget': b.key });
         result.observe(budgetLimit, b.requestsPerMinute, { 'auditrelay.budget': b.key });
+        result.observe(budgetHeld, b.heldForMs() / 1000, { 'auditrelay.budget': b.key });
       }
     },
-    [watermarkAge, pending, atRisk, setAside, losses, subscribed, up, leased, leasedNotRunning, budgetUsed, budgetLimit],
+    [watermarkAge, pending, atRisk, setAside, losses, subscribed, up, leased, leasedNotRunning, budgetUsed, budgetLimit, budgetHeld],
   );
 }
