@@ -194,8 +194,9 @@ export class Runner {
   async #supervise(kind: string, stream: Stream, fence: Fence | undefined, signal: AbortSignal): Promise<void> {
     const log = this.#options.log.child({ stream: stream.id });
     const status = this.#status.get(stream.id)!;
-    // The ledger may have moved on while the stream ran elsewhere: start from what is stored.
-    await this.#recorder(stream.id, log).load();
+    // The ledger may have moved on while the stream ran elsewhere: start from what is stored; it is
+    // written under this run's lease like the stream's own state.
+    await this.#recorder(stream.id, log).load(fence);
     const ctx = this.#context(kind, stream, log, status, fence, signal);
     let failures = 0;
     let configFailures = 0;
