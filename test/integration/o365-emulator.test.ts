@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.ts';
 import { type RunningEmulators, startEmulators } from '../../src/emulator/index.ts';
 import type { O365Emulator } from '../../src/sources/o365/emulator/index.ts';
+import { o365EmulatorToken } from '../support/o365-token.ts';
 
 /**
  * The Office 365 emulator through the clients the daemon uses: msal-node for tokens (secret and
@@ -53,16 +54,7 @@ function msalApp(credential: { clientSecret: string } | { clientCertificate: { t
 }
 
 /** A fresh token straight from the token endpoint (msal caches by the real clock, the emulator uses the test clock). */
-async function token(): Promise<string> {
-  const r = await request(`${emulators.o365}/${o365.tenantId}/oauth2/v2.0/token`, {
-    method: 'POST',
-    dispatcher,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: o365.clientId, client_secret: o365.clientSecret, scope: `${emulators.o365}/.default` }).toString(),
-  });
-  const body = (await r.body.json()) as { access_token: string };
-  return body.access_token;
-}
+const token = () => o365EmulatorToken(emulators, dispatcher);
 
 const feed = (rest: string) => `${emulators.o365}/api/v1.0/${o365.tenantId}/activity/feed/${rest}`;
 const pub = () => `PublisherIdentifier=${o365.tenantId}`;

@@ -15,8 +15,12 @@ describe('published config artefacts', () => {
     const text = readFileSync(new URL('../../config/production.yaml', import.meta.url), 'utf8').replaceAll('/var/run/secrets/auditrelay', dir);
     writeFileSync(join(dir, 'fabrikam.key'), '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n');
     writeFileSync(join(dir, 'fabrikam.crt'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    writeFileSync(join(dir, 'google-sa.json'), '{"type": "service_account"}\n');
     const config = parseConfigText(text, 'production.yaml', dir, { CONTOSO_CLIENT_SECRET: 'example-secret-value' });
     expect(config.sources.o365).toHaveLength(2);
     expect(config.sources.o365[1]!.contentTypes).toEqual(['Audit.Exchange', 'Audit.AzureActiveDirectory']);
+    expect(config.sources.google).toHaveLength(1);
+    expect(config.sources.google[0]!.applications.map((a) => a.name)).toContain('login');
+    expect(config.sources.google[0]!.credentials.keyFile).toBe(join(dir, 'google-sa.json'));
   });
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { clientTls, duration, httpsUrl } from '../../config/types.ts';
 
-/** The applications of the Reports API (api-facts.md); unknown names answer 400. */
+/** The applications of the Reports API (docs/api-notes.md#google-applications); unknown names answer 400. */
 export const APPLICATIONS = [
   'access_evaluation',
   'access_transparency',
@@ -60,7 +60,7 @@ export const RETENTION_MS = 180 * DAY;
 export const GMAIL_MAX_WINDOW_MS = 30 * DAY;
 
 /**
- * How late each kind of application delivers events (api-facts.md), as the ages at which a window is
+ * How late each kind of application delivers events (docs/api-notes.md#google-lag), as the ages at which a window is
  * polled again. A window is first polled as soon as it closes, then again once its end is this old;
  * the last age is the longest lag we still look for. Denser ages find a late event sooner; every age
  * costs one more read of the window.

@@ -4,7 +4,7 @@ import { clientTls, duration, guid, httpsUrl } from '../../config/types.ts';
 export const CONTENT_TYPES = ['Audit.AzureActiveDirectory', 'Audit.Exchange', 'Audit.SharePoint', 'Audit.General', 'DLP.All'] as const;
 export type ContentType = (typeof CONTENT_TYPES)[number];
 
-/** API host and login authority per cloud (api-facts.md). */
+/** API host and login authority per cloud (docs/api-notes.md#o365-endpoints). */
 export const CLOUDS = {
   enterprise: { apiUrl: 'https://manage.office.com', loginUrl: 'https://login.microsoftonline.com' },
   gcc: { apiUrl: 'https://manage-gcc.office.com', loginUrl: 'https://login.microsoftonline.com' },

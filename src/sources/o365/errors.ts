@@ -2,7 +2,7 @@ import { parseRetryAfter } from '../../core/backoff.ts';
 import type { RawResponse } from './http.ts';
 
 /**
- * What an answer from the Management Activity API means (api-facts.md, troubleshooting guide).
+ * What an answer from the Management Activity API means (docs/api-notes.md#o365-errors).
  * Pure: a response in, a verdict out. Where AF429 is handled: here (both the 403 and 429 forms).
  */
 export type ApiVerdict =

@@ -5,7 +5,7 @@ import { googleEventUid } from '../mapping/index.ts';
 /**
  * The emulated customer's activities. Each has its event time and the moment the Reports API starts
  * returning it (`visibleAt`): time + a lag drawn per application from the lags seen in the field
- * (api-facts.md), multiplied by `lagScale` so hours can take seconds. Activities therefore become
+ * (docs/api-notes.md#google-lag), multiplied by `lagScale` so hours can take seconds. Activities therefore become
  * visible late and out of order relative to their own time, as Google's do.
  */
 

@@ -8,7 +8,7 @@ import type { OAuthState } from './oauth.ts';
 
 /**
  * `GET /admin/reports/v1/activity/users/{userKey}/applications/{applicationName}` with the rules
- * of api-facts.md: the Reports privilege of the token's subject, known application names, RFC 3339
+ * of docs/api-notes.md (#google-activities-list, #google-time-rules, #google-quota): the Reports privilege of the token's subject, known application names, RFC 3339
  * times within the 180-day retention, gmail's both-times and 30-day rules, maxResults, and page
  * tokens valid only for their own query (a page set is a snapshot taken at its first page).
  * Faults: quota 403s (three reasons), 429, 503, a repeated token with no items, empty pages that

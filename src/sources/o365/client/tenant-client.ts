@@ -21,7 +21,7 @@ export function feedUrl(client: TenantClient, path: string, query: Record<string
 
 /**
  * PublisherIdentifier on every call, the blob GET and next-page URLs included: without it calls
- * share a global pool and get throttled (api-facts.md).
+ * share a global pool and get throttled (docs/api-notes.md#o365-operations).
  */
 export function withPublisher(client: TenantClient, rawUrl: string): string {
   const url = new URL(rawUrl);

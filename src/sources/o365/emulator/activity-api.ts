@@ -12,7 +12,7 @@ import type { PublisherPools, StartThrottle } from './throttle.ts';
 import { resolveWindow } from './time-window.ts';
 
 /**
- * The Management Activity API, `/api/v1.0/{tenantId}/activity/feed/...`, as api-facts.md and the
+ * The Management Activity API, `/api/v1.0/{tenantId}/activity/feed/...`, as docs/api-notes.md and the
  * troubleshooting guide describe it. Checks run in the order the service appears to apply them:
  * injected faults, the bearer token (401), the tenant in the URL (AF20013, AF20010, AF20011), the
  * permission (AF10001), the publisher's request pool (AF429), then the operation itself.

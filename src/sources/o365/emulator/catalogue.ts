@@ -7,7 +7,7 @@ import { generateRecord, type O365Record, recordId } from './records.ts';
  * blob); a blob's records are regenerated from its sequence number on every GET, so a backlog of a
  * million records costs little memory.
  *
- * Behaviours from api-facts.md: blobs of 1..N records with some large ones; the same record `Id` in
+ * Behaviours from docs/api-notes.md (#o365-content-items, #o365-blobs): blobs of 1..N records with some large ones; the same record `Id` in
  * two blobs; events inside a blob unordered and older than the blob; blobs that first appear in
  * listings after their `contentCreated` (late); `contentExpiration` = created + 7 days.
  */

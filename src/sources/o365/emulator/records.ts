@@ -2,7 +2,7 @@ import type { ContentType } from '../config.ts';
 import { Random, seedWords } from './random.ts';
 
 /**
- * Audit records in the Office 365 common schema (api-facts.md "Record schema") plus a few
+ * Audit records in the Office 365 common schema (docs/api-notes.md#o365-records) plus a few
  * workload-specific fields per content type: enough variety that the mapping meets the awkward
  * cases (ClientIP with a port or `[v6]:port` or empty, Exchange admin's True/False ResultStatus,
  * ExtendedProperties name/value arrays, Actor/Target arrays, DLP PolicyDetails).

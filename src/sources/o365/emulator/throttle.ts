@@ -2,7 +2,7 @@ import type { ContentType } from '../config.ts';
 import { type ApiError, apiErrors, NO_PUBLISHER } from './errors.ts';
 
 /**
- * Request budgets (api-facts.md "Budget and throttling"). A call with `PublisherIdentifier` counts
+ * Request budgets (docs/api-notes.md#o365-throttling). A call with `PublisherIdentifier` counts
  * against that publisher's pool; a call without one lands in a tiny pool shared by "everyone", so a
  * client that forgets it on blob GETs gets AF429 naming `PublisherId=00000000-...` quickly.
  */

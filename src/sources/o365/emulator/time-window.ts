@@ -1,7 +1,7 @@
 import { apiErrors } from './errors.ts';
 
 /**
- * The time rules of `subscriptions/content` and `subscriptions/notifications` (api-facts.md):
+ * The time rules of `subscriptions/content` and `subscriptions/notifications` (docs/api-notes.md#o365-time-window):
  * both startTime and endTime or neither (neither = the last 24 hours); formats `YYYY-MM-DD`,
  * `YYYY-MM-DDTHH:MM`, `YYYY-MM-DDTHH:MM:SS` in UTC; start before end; at most 24 hours apart;
  * start no more than 7 days back. All judged against the server's clock, which is how a skewed local
