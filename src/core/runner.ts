@@ -217,7 +217,13 @@ export class Runner {
           this.#coordinator.lost(stream.id, fence);
           return;
         }
-        if (signal.aborted && isAbortError(err)) break;
+        // Stopped (the daemon stops, or the stream moved to another replica): whatever the loop threw
+        // on its way out is the abort's doing (client libraries wrap it: gaxios throws a plain Error
+        // "This operation was aborted"), not a failure to report and restart from.
+        if (signal.aborted) {
+          if (!isAbortError(err)) log.debug({ err: (err as Error).message }, 'stream loop ended by the stop');
+          break;
+        }
         // Streams whose run() never returns (it loops until stopped) would otherwise carry their
         // failure counts for ever: one failure a day later would wait the full 5 minutes.
         if (this.#now() - startedAt >= HEALTHY_RUN_MS) {

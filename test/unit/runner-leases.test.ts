@@ -7,6 +7,8 @@ import { type Stream, StreamConfigError, type StreamContext } from '../../src/co
 import { DeadLetterFile } from '../../src/export/dead-letter.ts';
 import type { Coordinator, LeaseEvents } from '../../src/scale/leases.ts';
 import { type Fence, FencedError, type StateStore } from '../../src/state/store.ts';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { silentLogger } from '../../src/telemetry/log.ts';
 
 /** What the runner promises about leases: a stream it holds is a stream it runs, and says so. */
@@ -59,13 +61,13 @@ function fakeStream(id: string, run: (ctx: StreamContext) => Promise<void>): Str
   return { id, budgetKey: `test/${id}`, requestsPerMinute: 600, resource: {}, run };
 }
 
-function runner(stream: Stream, store: StateStore, coordinator: Coordinator): Runner {
+function runner(stream: Stream, store: StateStore, coordinator: Coordinator, log = silentLogger()): Runner {
   return new Runner({
     sources: [{ kind: 'test', streams: () => [stream] }],
     store,
     sink: { send: async (_id, _r, records) => ({ accepted: records.length, rejected: 0 }), close: async () => undefined },
     deadLetter: new DeadLetterFile(join(mkdtempSync(join(tmpdir(), 'auditrelay-runner-')), 'dead-letter.ndjson')),
-    log: silentLogger(),
+    log,
     fetchSlots: 2,
     batchRecords: 100,
     coordinator,
@@ -139,6 +141,32 @@ describe('runner and leases', () => {
     } finally {
       await r.stop(5000);
     }
+  });
+
+  it('a loop that throws on its way out of a stop (a client library\'s own abort error) is not reported as failed', async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const sink = new Writable({
+      write: (chunk, _enc, done) => {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const log = pino({ level: 'debug' }, sink);
+    const stream = fakeStream('test/d', async (ctx) => {
+      await ctx.sleep(60_000);
+      // What gaxios throws for an aborted request: a plain Error, no AbortError name or code.
+      throw new Error('This operation was aborted');
+    });
+    const coordinator = new TestCoordinator();
+    const r = runner(stream, new MemoryStore(), coordinator, log);
+    r.start();
+    coordinator.acquire('test/d', 1);
+    await until('running', () => r.status()[0]?.phase === 'running');
+    await coordinator.events!.stop('test/d');
+    await r.stop(5000);
+    expect(lines.filter((l) => l.level >= 50).map((l) => l.msg)).toEqual([]);
+    // Handed over, not failed: another replica may run it now.
+    expect(r.status()[0]?.phase).toBe('elsewhere');
   });
 
   it('reports no phase for a stream it does not run, so the coordinator never renews such a lease', async () => {
