@@ -120,7 +120,9 @@ export class Runner {
     this.#coordinator.start([...seen], {
       acquired: (id, fence) => this.#launch(id, fence),
       stop: (id) => this.#halt(id),
-      phase: (id) => (this.#running.has(id) ? this.#status.get(id)?.phase : undefined),
+      // While the daemon stops, loops end before the coordinator hands their leases back: 'stopping',
+      // not an orphan.
+      phase: (id) => (this.#running.has(id) ? this.#status.get(id)?.phase : this.signal.aborted ? 'stopping' : undefined),
     });
     this.#options.log.info({ streams: seen.size, held: this.#coordinator.held().length }, 'started');
   }

@@ -180,6 +180,16 @@ describe('runner and leases', () => {
       await coordinator.events!.stop('test/c');
       expect(coordinator.events?.phase('test/c')).toBeUndefined();
       expect(r.status()[0]).toMatchObject({ running: false });
+      // While the daemon stops, ended loops are 'stopping' until their leases are handed back.
+      coordinator.acquire('test/c', 2);
+      let during: string | undefined;
+      const stopCoordinator = coordinator.stop.bind(coordinator);
+      coordinator.stop = async () => {
+        during = coordinator.events?.phase('test/c');
+        await stopCoordinator();
+      };
+      await r.stop(5000);
+      expect(during).toBe('stopping');
     } finally {
       await r.stop(5000);
     }
