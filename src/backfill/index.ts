@@ -61,7 +61,7 @@ export async function runBackfill(loaded: LoadedConfig, options: BackfillOptions
       kind: kindOf(id),
       from: from.get(id)!,
       position: positions.get(id)!,
-      failed: byId.get(id)?.phase === 'stopped-config-error',
+      failed: byId.get(id)?.phase === 'config-error',
       exported: byId.get(id)?.exported ?? 0,
     }));
     return snapshot(inputs, startedAt);
@@ -85,7 +85,7 @@ export async function runBackfill(loaded: LoadedConfig, options: BackfillOptions
   } finally {
     failed = daemon.runner
       .status()
-      .filter((s) => s.phase === 'stopped-config-error')
+      .filter((s) => s.phase === 'config-error')
       .map((s) => ({ id: s.id, error: s.lastError ?? 'configuration problem', ...(s.hint ? { hint: s.hint } : {}) }));
     await daemon.stop(plan.config.shutdownTimeout);
   }

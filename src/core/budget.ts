@@ -24,10 +24,16 @@ export interface Budget {
   holdFor(ms: number): void;
   /** Consecutive throttling answers across all streams of this budget, and the hold the next one gets. */
   readonly throttle: ThrottleBackoff;
-  /** Requests started in the last minute (for metrics and benchmarks). */
+  /** Requests started in the last minute by this process (for metrics and benchmarks). */
   usedLastMinute(): number;
   /** How long requests are held for throttling (as known here), 0 when not held. */
   heldForMs(): number;
+}
+
+/** Budgets by key, created on first use: the process's own, or (replicas) the ones shared through the database. */
+export interface BudgetSource {
+  get(key: string, requestsPerMinute: number): Budget;
+  all(): Budget[];
 }
 
 /**

@@ -9,13 +9,22 @@ export interface LeaseEvents {
   acquired(streamId: string, fence: Fence | undefined): void;
   /** Stop `streamId` here (lease lost, or handed to another replica); resolves once its loop ended. */
   stop(streamId: string): Promise<void>;
+  /**
+   * What the loop of `streamId` in this process is doing ('running', 'config-error', ...), or
+   * undefined when no loop runs it here. A lease is renewed only for a stream that has a loop:
+   * one whose loop is gone is handed back, so a live lease always names a replica running it.
+   */
+  phase(streamId: string): string | undefined;
 }
 
 export interface Coordinator {
   readonly replicaId: string;
   start(streamIds: readonly string[], events: LeaseEvents): void;
-  /** The store refused a commit of `streamId` (FencedError): the lease is gone; forget it. */
-  lost(streamId: string): void;
+  /**
+   * The store refused a commit of `streamId` made under `fence` (FencedError): that lease is gone;
+   * forget it, unless the stream has been leased here again since (a newer epoch: keep that one).
+   */
+  lost(streamId: string, fence: Fence | undefined): void;
   /** Streams held now (for status pages and tests). */
   held(): string[];
   /** Stops renewing and hands every lease back at once, so other replicas take over without waiting. */
@@ -42,7 +51,7 @@ export class LocalCoordinator implements Coordinator {
     this.#held = [...streamIds];
     for (const id of streamIds) events.acquired(id, undefined);
   }
-  lost(streamId: string): void {
+  lost(streamId: string, _fence: Fence | undefined): void {
     this.#held = this.#held.filter((id) => id !== streamId);
   }
   held(): string[] {
@@ -55,4 +64,31 @@ export class LocalCoordinator implements Coordinator {
   async claim(): Promise<StreamClaim> {
     return { fence: undefined, release: async () => undefined };
   }
+}
+
+/** A stream's lease as the shared store records it. */
+export interface StreamLease {
+  owner: string;
+  epoch: number;
+  /** Not expired: `owner` runs the stream (it renews only leases of streams it runs). */
+  live: boolean;
+  /** What the owner said its loop was doing at its last renewal ('running', 'config-error', ...). */
+  phase?: string;
+  renewedAgoMs: number;
+  /** Negative: expired that long ago. */
+  expiresInMs: number;
+}
+
+export interface ReplicaReport {
+  id: string;
+  live: boolean;
+  heartbeatAgoMs: number;
+  /** Leases it held at its last heartbeat. */
+  held: number;
+}
+
+/** Every lease and replica of a shared store (read by the caller, which knows the store). */
+export interface LeaseTable {
+  leases: ({ stream: string } & StreamLease)[];
+  replicas: ReplicaReport[];
 }

@@ -20,11 +20,12 @@ export const RETRY_DEFAULTS = {
   transientAttempts: 5,
   /** Fresh credentials tried after a 401 before the answer counts as what the source says a persistent 401 means. */
   authRenewals: 2,
-  /**
-   * Between restarts of a stream that failed (an error that is not the operator's to fix): from its
-   * last committed state. Counted again from the start once a run lasted longer than `maxMs`.
-   */
+  /** Between restarts of a stream that failed (an error that is not the operator's to fix): from its last committed state. */
   streamRestart: { initialMs: 1_000, maxMs: 5 * 60_000, multiplier: 2 } satisfies BackoffPolicy,
+  /** A stream stopped by a configuration problem is tried again up to every 5 minutes (a rotated secret, a grant that took effect). */
+  configRetry: { initialMs: 10_000, maxMs: 5 * 60_000, multiplier: 2 } satisfies BackoffPolicy,
+  /** A run that lasted this long before failing was healthy: the next failure backs off from the start again. */
+  healthyRunMs: 60_000,
   /**
    * When a listed item (a content blob) whose fetch failed is tried again, kept in the stream's
    * durable state: it waits while other items go on, so a bad one never stalls the stream.

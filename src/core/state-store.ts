@@ -8,6 +8,11 @@ export interface Fence {
   owner: string;
   /** The lease's epoch: a store refuses a write whose epoch is older than the stream's current one. */
   epoch: number;
+  /**
+   * The stream whose lease guards the write. Default: the key itself (a stream's own document);
+   * set for a stream's other documents, such as its completeness ledger.
+   */
+  stream?: string;
 }
 
 export interface StateStore {

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { PostgresStateStore } from '../state/postgres-store.ts';
-import type { Coordinator, LeaseEvents, StreamClaim } from '../core/coordinator.ts';
+import type { Coordinator, LeaseEvents, LeaseTable, StreamClaim } from '../core/coordinator.ts';
 import type { Logger } from '../core/log.ts';
+import type { Fence } from '../core/state-store.ts';
 
 export interface LeaseSettings {
   /** A lease not renewed for this long may be taken over by another replica. */
@@ -23,6 +24,32 @@ interface Held {
   epoch: number;
   /** Being handed over: the loop is stopping; still renewed until it has stopped. */
   releasing: boolean;
+}
+
+/** Every stream's lease and every known replica, read from the store (for `auditrelay status`); times are the database's. */
+export async function readLeases(store: PostgresStateStore): Promise<LeaseTable> {
+  const leases = await store.pool.query<{ stream: string; owner: string; epoch: string; live: boolean; phase: string | null; renewed_ago: number; expires_in: number }>(
+    `SELECT stream, owner, epoch, expires_at > clock_timestamp() AS live, phase,
+            (extract(epoch FROM clock_timestamp() - coalesce(renewed_at, acquired_at)) * 1000)::float8 AS renewed_ago,
+            (extract(epoch FROM expires_at - clock_timestamp()) * 1000)::float8 AS expires_in
+       FROM ${store.table('leases')} ORDER BY stream`,
+  );
+  const replicas = await store.pool.query<{ id: string; live: boolean; heartbeat_ago: number; held: number }>(
+    `SELECT id, expires_at > clock_timestamp() AS live, (extract(epoch FROM clock_timestamp() - heartbeat_at) * 1000)::float8 AS heartbeat_ago, held
+       FROM ${store.table('replicas')} ORDER BY id`,
+  );
+  return {
+    leases: leases.rows.map((r) => ({
+      stream: r.stream,
+      owner: r.owner,
+      epoch: Number(r.epoch),
+      live: r.live,
+      ...(r.phase !== null ? { phase: r.phase } : {}),
+      renewedAgoMs: Math.round(r.renewed_ago),
+      expiresInMs: Math.round(r.expires_in),
+    })),
+    replicas: replicas.rows.map((r) => ({ id: r.id, live: r.live, heartbeatAgoMs: Math.round(r.heartbeat_ago), held: r.held })),
+  };
 }
 
 /**
@@ -73,8 +100,13 @@ export class PostgresCoordinator implements Coordinator {
     return [...this.#held.keys()].sort();
   }
 
-  lost(streamId: string): void {
-    if (this.#held.delete(streamId)) this.#log.warn({ stream: streamId }, 'lease lost: another replica holds this stream now');
+  lost(streamId: string, fence: Fence | undefined): void {
+    const held = this.#held.get(streamId);
+    // A loop of an older lease, still finishing when the stream was leased here again, must not
+    // make the coordinator forget the new lease (it would stop renewing a stream that runs).
+    if (!held || (fence !== undefined && held.epoch !== fence.epoch)) return;
+    this.#held.delete(streamId);
+    this.#log.warn({ stream: streamId, epoch: held.epoch }, 'lease lost: another replica holds this stream now');
   }
 
   /** One tick now (tests drive ticks directly; the timer calls this too). */
@@ -158,15 +190,17 @@ export class PostgresCoordinator implements Coordinator {
   }
 
   async #renew(): Promise<void> {
+    await this.#handBackOrphans();
     if (this.#held.size === 0) return;
     const entries = [...this.#held.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+    const phases = entries.map(([id, h]) => (h.releasing ? 'stopping' : (this.#events?.phase(id) ?? 'starting')));
     const { rows } = await this.#pool.query<{ stream: string }>(
       `UPDATE ${this.#store.table('leases')} l
-          SET expires_at = clock_timestamp() + $4 * interval '1 millisecond'
-         FROM unnest($2::text[], $3::bigint[]) AS h (stream, epoch)
+          SET expires_at = clock_timestamp() + $4 * interval '1 millisecond', renewed_at = clock_timestamp(), phase = h.phase
+         FROM unnest($2::text[], $3::bigint[], $5::text[]) AS h (stream, epoch, phase)
         WHERE l.stream = h.stream AND l.epoch = h.epoch AND l.owner = $1
        RETURNING l.stream`,
-      [this.replicaId, entries.map(([id]) => id), entries.map(([, h]) => h.epoch), this.#settings.ttlMs],
+      [this.replicaId, entries.map(([id]) => id), entries.map(([, h]) => h.epoch), this.#settings.ttlMs, phases],
     );
     const renewed = new Set(rows.map((r) => r.stream));
     for (const [id, held] of entries) {
@@ -174,6 +208,21 @@ export class PostgresCoordinator implements Coordinator {
       this.#log.warn({ stream: id, epoch: held.epoch }, 'lease lost: taken over by another replica while this one was not renewing; stopping the stream here');
       this.#drop(id);
     }
+  }
+
+  /**
+   * Leases this replica holds for streams no loop runs here any more (a loop that ended without
+   * the coordinator being told): handed back rather than renewed, loudly, so another replica (or
+   * this one, at its next share) starts the stream instead of it standing still under a live lease.
+   */
+  async #handBackOrphans(): Promise<void> {
+    const orphans = [...this.#held.entries()].filter(([id, h]) => !h.releasing && this.#events?.phase(id) === undefined);
+    if (orphans.length === 0) return;
+    for (const [id, held] of orphans) {
+      this.#log.error({ stream: id, epoch: held.epoch }, 'lease held for a stream that no longer runs here (a bug): handing the lease back');
+      this.#held.delete(id);
+    }
+    await this.#expire(orphans.map(([id, h]) => [id, h.epoch]));
   }
 
   /** Free (never leased, expired or handed back) streams, taken with epoch + 1. */
@@ -189,11 +238,12 @@ export class PostgresCoordinator implements Coordinator {
     // Spread replicas over different candidates; lock rows in one order (sorted) to avoid deadlocks.
     const pick = shuffle(free.rows.map((r) => r.stream)).slice(0, wanted).sort();
     const { rows } = await this.#pool.query<{ stream: string; epoch: string }>(
-      `INSERT INTO ${leases} AS l (stream, owner, epoch, expires_at, acquired_at)
-       SELECT s.stream, $1, 1, clock_timestamp() + $3 * interval '1 millisecond', clock_timestamp()
+      `INSERT INTO ${leases} AS l (stream, owner, epoch, expires_at, acquired_at, renewed_at, phase)
+       SELECT s.stream, $1, 1, clock_timestamp() + $3 * interval '1 millisecond', clock_timestamp(), clock_timestamp(), 'starting'
          FROM unnest($2::text[]) AS s (stream) ORDER BY s.stream
        ON CONFLICT (stream) DO UPDATE
-         SET owner = excluded.owner, epoch = l.epoch + 1, expires_at = excluded.expires_at, acquired_at = excluded.acquired_at
+         SET owner = excluded.owner, epoch = l.epoch + 1, expires_at = excluded.expires_at, acquired_at = excluded.acquired_at,
+             renewed_at = excluded.renewed_at, phase = excluded.phase
        WHERE l.expires_at < clock_timestamp()
        RETURNING l.stream, l.epoch`,
       [this.replicaId, pick, this.#settings.ttlMs],
@@ -232,7 +282,7 @@ export class PostgresCoordinator implements Coordinator {
   /** Ends leases at once (only if still ours at that epoch). */
   async #expire(leases: [string, number][]): Promise<void> {
     await this.#pool.query(
-      `UPDATE ${this.#store.table('leases')} l SET expires_at = clock_timestamp() - interval '1 millisecond'
+      `UPDATE ${this.#store.table('leases')} l SET expires_at = clock_timestamp() - interval '1 millisecond', phase = 'handed back'
          FROM unnest($2::text[], $3::bigint[]) AS h (stream, epoch)
         WHERE l.stream = h.stream AND l.epoch = h.epoch AND l.owner = $1`,
       [this.replicaId, leases.map(([id]) => id), leases.map(([, e]) => e)],

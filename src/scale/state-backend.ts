@@ -1,4 +1,4 @@
-import type { Budget } from '../core/budget.ts';
+import type { BudgetSource } from '../core/budget.ts';
 import { FileStateStore } from '../state/file-store.ts';
 import type { StateConfig } from '../state/config.ts';
 import type { StateStore } from '../core/state-store.ts';
@@ -18,7 +18,7 @@ export interface StateBackend {
   store: StateStore;
   coordinator: Coordinator;
   /** Undefined: the runner's per-process budgets (one daemon owns its tenants). */
-  budgets?: { get(key: string, requestsPerMinute: number): Budget };
+  budgets?: BudgetSource;
 }
 
 /** The state settings after `AUDITRELAY_STATE_URL` is applied. */

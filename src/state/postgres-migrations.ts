@@ -100,6 +100,16 @@ export const MIGRATIONS: readonly Migration[] = [
       $fn$`,
     ],
   },
+  {
+    version: 3,
+    description: 'what each lease holder reports about its stream (for auditrelay status)',
+    sql: (s) => [
+      // Written by the owner at every renewal: the phase of the stream's loop there ('running',
+      // 'restarting', 'config-error', ...), and when. A lease whose stream no loop runs is handed
+      // back instead of renewed, so a live lease always names a replica that runs the stream.
+      `ALTER TABLE ${s}.leases ADD COLUMN phase text, ADD COLUMN renewed_at timestamptz`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

@@ -105,21 +105,23 @@ export class PostgresStateStore implements StateStore {
       );
       return;
     }
+    const stream = fence.stream ?? key;
     const { rowCount } = await this.pool.query(
       `INSERT INTO ${this.#s}.state AS st (key, value, owner, epoch, updated_at)
        SELECT $1, $2::jsonb, l.owner, l.epoch, clock_timestamp()
          FROM ${this.#s}.leases l
-        WHERE l.stream = $1 AND l.owner = $3 AND l.epoch = $4
+        WHERE l.stream = $5 AND l.owner = $3 AND l.epoch = $4
           FOR SHARE OF l
        ON CONFLICT (key) DO UPDATE
          SET value = excluded.value, owner = excluded.owner, epoch = excluded.epoch, updated_at = excluded.updated_at
        WHERE st.epoch IS NULL OR st.epoch <= excluded.epoch`,
-      [key, json, fence.owner, fence.epoch],
+      [key, json, fence.owner, fence.epoch, stream],
     );
     if (rowCount === 1) return;
-    const { rows } = await this.pool.query<{ owner: string; epoch: string }>(`SELECT owner, epoch FROM ${this.#s}.leases WHERE stream = $1`, [key]);
+    const { rows } = await this.pool.query<{ owner: string; epoch: string }>(`SELECT owner, epoch FROM ${this.#s}.leases WHERE stream = $1`, [stream]);
     const holder = rows[0] ? `${rows[0].owner} at epoch ${rows[0].epoch}` : 'nobody';
-    throw new FencedError(`state for ${key} not written: replica ${fence.owner} (epoch ${fence.epoch}) no longer holds its lease (now ${holder})`);
+    const whose = stream === key ? 'its lease' : `the lease of ${stream}`;
+    throw new FencedError(`state for ${key} not written: replica ${fence.owner} (epoch ${fence.epoch}) no longer holds ${whose} (now ${holder})`);
   }
 
   async keys(prefix: string): Promise<string[]> {

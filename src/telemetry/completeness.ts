@@ -1,6 +1,6 @@
 import type { ProgressKind, StreamProgress } from '../core/source.ts';
-import type { StateStore } from '../core/state-store.ts';
 import type { Logger } from '../core/log.ts';
+import { type Fence, FencedError, type StateStore } from '../core/state-store.ts';
 
 /**
  * The completeness ledger: per stream and UTC hour of the source's own time, how many blobs/pages
@@ -69,27 +69,39 @@ export function pruneCompleteness(doc: CompletenessDoc, now: number): Completene
 
 /**
  * One stream's ledger in memory and its writes. `count` only touches memory; `persist` writes the
- * document if anything changed since the last write (never two writes at once).
+ * document if anything changed since the last write (never two writes at once), under the fence of
+ * the stream's current run like every other write of the stream: a replica that lost the stream
+ * cannot overwrite the ledger its new owner keeps.
  */
 export class CompletenessRecorder implements StreamProgress {
   readonly #store: StateStore;
+  readonly #streamId: string;
   readonly #key: string;
   readonly #now: () => number;
   readonly #log: Logger;
   #doc: CompletenessDoc = { v: 1, hours: {} };
   #dirty = false;
   #writing: Promise<void> | undefined;
+  #fence: Fence | undefined;
+  /** The store refused a write under `#fence`: the stream runs elsewhere; write nothing until the next load. */
+  #fenced = false;
 
   constructor(store: StateStore, streamId: string, now: () => number, log: Logger) {
     this.#store = store;
+    this.#streamId = streamId;
     this.#key = completenessKey(streamId);
     this.#now = now;
     this.#log = log;
   }
 
-  /** Replaces memory with the stored document (at each start of the stream, which may have run elsewhere). */
-  async load(): Promise<void> {
+  /**
+   * Replaces memory with the stored document (at each start of the stream, which may have run
+   * elsewhere); later writes carry `fence`, the lease of this run (undefined: one process, no fence).
+   */
+  async load(fence?: Fence): Promise<void> {
     await this.#writing;
+    this.#fence = fence;
+    this.#fenced = false;
     try {
       this.#doc = parseCompleteness(await this.#store.get(this.#key));
     } catch (err) {
@@ -115,17 +127,26 @@ export class CompletenessRecorder implements StreamProgress {
     return structuredClone(this.#doc);
   }
 
-  /** Writes if changed; a failed write is logged and retried with the next one, never thrown. */
+  /**
+   * Writes if changed; a failed write is logged and retried with the next one, never thrown. A write
+   * refused because the stream's lease moved drops the unwritten counts: they belong to work the
+   * new owner redoes (and counts) from the last commit.
+   */
   persist(): Promise<void> {
-    if (!this.#dirty) return this.#writing ?? Promise.resolve();
+    if (!this.#dirty || this.#fenced) return this.#writing ?? Promise.resolve();
     const previous = this.#writing ?? Promise.resolve();
     const next = previous.then(async () => {
-      if (!this.#dirty) return;
+      if (!this.#dirty || this.#fenced) return;
       this.#dirty = false;
       this.#doc = pruneCompleteness(this.#doc, this.#now());
       try {
-        await this.#store.put(this.#key, this.#doc);
+        await this.#store.put(this.#key, this.#doc, this.#fence && { ...this.#fence, stream: this.#streamId });
       } catch (err) {
+        if (err instanceof FencedError) {
+          this.#fenced = true;
+          this.#log.warn({ err: err.message, key: this.#key }, 'completeness ledger not written: the stream belongs to another replica now');
+          return;
+        }
         this.#dirty = true;
         this.#log.warn({ err: (err as Error).message, key: this.#key }, 'could not write the completeness ledger; will try again with the next commit');
       }

@@ -12,8 +12,11 @@ import { resetInstruments } from './metrics.ts';
 /** What the gauges read: the runner (or a test double). */
 export interface GaugeSources {
   health(): { id: string; kind: string; health: StreamHealth }[];
-  status(): { id: string; phase: StreamPhase }[];
-  requestBudgets(): { key: string; requestsPerMinute: number; usedLastMinute(): number }[];
+  status(): { id: string; phase: StreamPhase; leased: boolean; running: boolean }[];
+  /** The budgets the streams draw from (with replicas: the shared ones; `used` counts this process's requests). */
+  budgets(): { all(): { key: string; requestsPerMinute: number; usedLastMinute(): number; heldForMs(): number }[] };
+  /** This process's name in stream leases ('local' with the embedded store). */
+  readonly replicaId: string;
 }
 
 export interface MetricsSetup {
@@ -81,8 +84,15 @@ function registerGauges(provider: MeterProvider, config: TelemetryConfig, source
   const losses = meter.createObservableGauge('auditrelay.stream.losses', { description: 'Data losses the stream knows of (kept in its state)' });
   const subscribed = meter.createObservableGauge('auditrelay.subscription.enabled', { description: '1: the source-side subscription is enabled; 0: this stream collects nothing' });
   const up = meter.createObservableGauge('auditrelay.stream.running', { description: '1 while the stream runs in this process, 0 otherwise (see the phase attribute)' });
-  const budgetUsed = meter.createObservableGauge('auditrelay.budget.used', { description: 'Requests started in the last minute, per request budget' });
-  const budgetLimit = meter.createObservableGauge('auditrelay.budget.limit', { description: 'Requests per minute allowed, per request budget' });
+  const leased = meter.createObservableGauge('auditrelay.stream.leased', { description: '1 while this replica holds the stream\'s lease (always, with the embedded store), 0 otherwise' });
+  const leasedNotRunning = meter.createObservableGauge('auditrelay.streams.leased_not_running', {
+    description: 'Streams whose lease this replica holds but that no loop runs here: should always be 0 (a lease held for a stream nothing runs stalls it)',
+  });
+  const budgetUsed = meter.createObservableGauge('auditrelay.budget.used', {
+    description: 'Requests this process started in the last minute, per request budget (replicas: sum over replicas for the tenant\'s total)',
+  });
+  const budgetLimit = meter.createObservableGauge('auditrelay.budget.limit', { description: 'Requests per minute allowed, per request budget (for all replicas together)' });
+  const budgetHeld = meter.createObservableGauge('auditrelay.budget.held', { unit: 's', description: 'How long requests of the budget are held after a throttling answer (0: not held)' });
 
   meter.addBatchObservableCallback(
     (result) => {
@@ -96,12 +106,20 @@ function registerGauges(provider: MeterProvider, config: TelemetryConfig, source
         if (health.losses) result.observe(losses, health.losses.length, attrs);
         if (health.subscribed !== undefined) result.observe(subscribed, health.subscribed ? 1 : 0, attrs);
       }
-      for (const s of sources.status()) result.observe(up, s.phase === 'running' ? 1 : 0, { 'auditrelay.stream': s.id, phase: s.phase });
-      for (const b of sources.requestBudgets()) {
+      const replica = { 'auditrelay.replica': sources.replicaId };
+      let orphans = 0;
+      for (const s of sources.status()) {
+        result.observe(up, s.phase === 'running' ? 1 : 0, { 'auditrelay.stream': s.id, phase: s.phase });
+        result.observe(leased, s.leased ? 1 : 0, { 'auditrelay.stream': s.id, ...replica });
+        if (s.leased && !s.running) orphans++;
+      }
+      result.observe(leasedNotRunning, orphans, replica);
+      for (const b of sources.budgets().all()) {
         result.observe(budgetUsed, b.usedLastMinute(), { 'auditrelay.budget': b.key });
         result.observe(budgetLimit, b.requestsPerMinute, { 'auditrelay.budget': b.key });
+        result.observe(budgetHeld, b.heldForMs() / 1000, { 'auditrelay.budget': b.key });
       }
     },
-    [watermarkAge, pending, atRisk, setAside, losses, subscribed, up, budgetUsed, budgetLimit],
+    [watermarkAge, pending, atRisk, setAside, losses, subscribed, up, leased, leasedNotRunning, budgetUsed, budgetLimit, budgetHeld],
   );
 }

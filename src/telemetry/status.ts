@@ -1,3 +1,4 @@
+import type { LeaseTable, ReplicaReport, StreamLease } from '../core/coordinator.ts';
 import type { StreamHealth, StreamLoss } from '../core/source.ts';
 import { formatDuration } from '../core/time.ts';
 import type { StateStore } from '../core/state-store.ts';
@@ -37,6 +38,8 @@ export interface StreamReport {
   losses: (Omit<StreamLoss, 'from' | 'to' | 'at'> & { from: string; to: string; at: string })[];
   /** The stored document could not be read (message), the ledger still shows. */
   error?: string;
+  /** Replicas (postgres store): who holds the stream's lease and what its loop is doing there. */
+  lease?: StreamLease;
   hours: HourRow[];
 }
 
@@ -44,21 +47,28 @@ export interface StatusReport {
   generatedAt: string;
   store: string;
   atRiskHorizonMs: number;
+  /** Replicas (postgres store) known to the store. */
+  replicas?: ReplicaReport[];
   streams: StreamReport[];
-  /** Hours with gaps, blobs set aside or at risk, and known losses, over all streams. */
+  /** Hours with gaps, blobs set aside or at risk, known losses, and streams no replica runs or stopped by a configuration problem. */
   problems: number;
 }
 
 const NOT_STREAMS = ['completeness/', 'health/'];
 
-/** Reads every stream's document and completeness ledger from the store (nothing is written). */
-export async function readStatus(store: StateStore, now: number, horizonMs: number, views: StoredViews): Promise<StatusReport> {
+/**
+ * Reads every stream's document (each source reads its own: `views`) and completeness ledger from
+ * the store (nothing is written), and, for a shared store, every stream's lease (`leases`).
+ */
+export async function readStatus(store: StateStore, now: number, horizonMs: number, views: StoredViews, leases?: LeaseTable): Promise<StatusReport> {
   const keys = await store.keys('');
   const ids = new Set<string>();
   for (const key of keys) {
     if (key.startsWith('completeness/')) ids.add(key.slice('completeness/'.length));
     else if (!NOT_STREAMS.some((p) => key.startsWith(p))) ids.add(key);
   }
+  const leaseOf = new Map((leases?.leases ?? []).map(({ stream, ...lease }) => [stream, lease]));
+  for (const id of leaseOf.keys()) ids.add(id);
   const streams: StreamReport[] = [];
   for (const id of [...ids].sort()) {
     const ledger = parseCompleteness(await store.get(completenessKey(id)).catch(() => undefined));
@@ -73,10 +83,32 @@ export async function readStatus(store: StateStore, now: number, horizonMs: numb
         error = (err as Error).message;
       }
     }
-    streams.push(streamReport(id, source, view, ledger, now, horizonMs, error));
+    const report = streamReport(id, source, view, ledger, now, horizonMs, error);
+    const lease = leaseOf.get(id);
+    if (lease) report.lease = lease;
+    streams.push(report);
   }
-  const problems = streams.reduce((n, s) => n + s.losses.length + s.hours.filter((h) => h.flags.length > 0 && !onlyPending(h)).length, 0);
-  return { generatedAt: new Date(now).toISOString(), store: store.location, atRiskHorizonMs: horizonMs, streams, problems };
+  const leaseProblem = (s: StreamReport) => (leases && (!s.lease?.live || s.lease.phase === 'config-error') ? 1 : 0);
+  const problems = streams.reduce((n, s) => n + s.losses.length + s.hours.filter((h) => h.flags.length > 0 && !onlyPending(h)).length + leaseProblem(s), 0);
+  return {
+    generatedAt: new Date(now).toISOString(),
+    store: store.location,
+    atRiskHorizonMs: horizonMs,
+    ...(leases ? { replicas: leases.replicas } : {}),
+    streams,
+    problems,
+  };
+}
+
+/** One line on who runs the stream: the lease holder and what its loop is doing, or that nobody does. */
+export function describeLease(lease: StreamLease | undefined): string {
+  if (!lease) return 'lease: none yet (no replica has taken this stream)';
+  if (!lease.live) {
+    return `lease: EXPIRED ${formatDuration(-lease.expiresInMs)} ago (last held by ${lease.owner}, epoch ${lease.epoch}): NO replica runs this stream`;
+  }
+  const phase = lease.phase ?? 'starting';
+  const flag = phase === 'config-error' ? ' (CONFIGURATION PROBLEM: see that replica\'s log)' : '';
+  return `lease: ${lease.owner} (epoch ${lease.epoch}), ${phase}${flag}, renewed ${formatDuration(lease.renewedAgoMs)} ago`;
 }
 
 function onlyPending(h: HourRow): boolean {
@@ -136,9 +168,16 @@ const COLUMNS: [keyof HourRow, string][] = [
 /** The report as text: one block per stream, one line per hour, flags on the right. */
 export function formatStatus(report: StatusReport): string {
   const lines: string[] = [`auditrelay status at ${report.generatedAt} (state: ${report.store}; at risk = deleted by the source within ${formatDuration(report.atRiskHorizonMs)})`];
+  if (report.replicas) {
+    const live = report.replicas.filter((r) => r.live);
+    lines.push(
+      `replicas: ${live.length} live${live.length > 0 ? `: ${live.map((r) => `${r.id} (${r.held} streams, heartbeat ${formatDuration(r.heartbeatAgoMs)} ago)`).join(', ')}` : ''}`,
+    );
+  }
   if (report.streams.length === 0) lines.push('', 'no stream has stored anything yet');
   for (const s of report.streams) {
     lines.push('', s.id);
+    if (report.replicas) lines.push(`  ${describeLease(s.lease)}`);
     const summary = [
       s.watermark ? `watermark ${s.watermark} (${formatDuration(s.lagMs ?? 0)} behind)` : 'no watermark yet',
       s.pending !== undefined ? `pending ${s.pending}` : undefined,
@@ -160,10 +199,16 @@ export function formatStatus(report: StatusReport): string {
     }
     for (const l of s.losses) lines.push(`  LOSS ${l.kind} ${l.from}..${l.to}: ${l.detail} (noted ${l.at})`);
   }
-  lines.push('', report.problems === 0 ? 'no gaps, losses, set-aside or at-risk data' : `${report.problems} problem(s): see GAP / LOST / SET ASIDE / AT RISK / LOSS above`);
+  lines.push(
+    '',
+    report.problems === 0
+      ? 'no gaps, losses, set-aside or at-risk data'
+      : `${report.problems} problem(s): see GAP / LOST / SET ASIDE / AT RISK / LOSS${report.replicas ? ' / EXPIRED / CONFIGURATION PROBLEM' : ''} above`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
+export type { LeaseTable, ReplicaReport, StreamLease } from '../core/coordinator.ts';

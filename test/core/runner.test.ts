@@ -19,7 +19,7 @@ const idle = (id: string, budgetKey: string): Stream => ({
   run: (ctx) => new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true })),
 });
 
-describe('Runner.requestBudgets', () => {
+describe('Runner.budgets', () => {
   it('lists the budgets its streams run under, from the registry in use (e.g. the replicas\' shared one)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'runner-budgets-'));
     const store = await FileStateStore.open(dir);
@@ -29,13 +29,14 @@ describe('Runner.requestBudgets', () => {
         if (!shared.has(key)) shared.set(key, new LocalBudget(key, rpm));
         return shared.get(key) as Budget;
       },
+      all: () => [...shared.values()],
     };
     const source: Source = { kind: 'test', streams: () => [idle('test/a/1', 'test/a'), idle('test/a/2', 'test/a'), idle('test/b/1', 'test/b')] };
     const sink: Sink = { send: async (_id, _resource, records) => ({ accepted: records.length, rejected: 0 }), close: async () => undefined };
     const runner = new Runner({ sources: [source], store, sink, deadLetter: new DeadLetterFile(join(dir, 'dl.ndjson')), log: silentLogger(), fetchSlots: 1, batchRecords: 10, budgets });
     runner.start();
-    await expect.poll(() => runner.requestBudgets().map((b) => b.key).sort()).toEqual(['test/a', 'test/b']);
-    for (const budget of runner.requestBudgets()) expect(shared.get(budget.key)).toBe(budget);
+    await expect.poll(() => runner.budgets().all().map((b) => b.key).sort()).toEqual(['test/a', 'test/b']);
+    for (const budget of runner.budgets().all()) expect(shared.get(budget.key)).toBe(budget);
     await runner.stop(1000);
     await store.close();
   });

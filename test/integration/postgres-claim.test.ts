@@ -36,7 +36,7 @@ describe('Coordinator.claim (a stream written outside the runner, e.g. doctor --
 
     // Released: the daemon's replica leases it (a later epoch), and the doctor's fence no longer writes.
     const held: Fence[] = [];
-    daemon.coord.start([STREAM], { acquired: (_id, fence) => held.push(fence!), stop: async () => undefined });
+    daemon.coord.start([STREAM], { acquired: (_id, fence) => held.push(fence!), stop: async () => undefined, phase: () => 'running' });
     await daemon.coord.tick();
     expect(held).toHaveLength(1);
     expect(held[0]!.epoch).toBeGreaterThan(claim!.fence!.epoch);

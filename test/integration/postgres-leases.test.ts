@@ -43,6 +43,7 @@ async function replica(id: string): Promise<Replica> {
       r.running.delete(stream);
       r.stopped.push(stream);
     },
+    phase: (stream) => (r.running.has(stream) ? 'running' : undefined),
   });
   return r;
 }
@@ -135,5 +136,32 @@ describe('stream leases in postgres', () => {
     }, 30_000, 20);
     assertNoSharedEpochs();
     await Promise.all(racers.map((r) => r.coord.stop()));
+  });
+
+  it('hands back, rather than renews, a lease whose stream no loop runs here; ignores a refusal made under an older lease', async () => {
+    const a = await replica('orphan-a');
+    await tickUntil('replica alone with every stream', [a], () => a.running.size === STREAMS.length);
+    // A loop gone without the coordinator being told (what a stream stopped on a configuration
+    // error used to be): its lease must not be renewed for a stream nothing runs.
+    const [gone, before] = [...a.running.entries()][0]!;
+    a.running.delete(gone);
+    await a.coord.tick();
+    // Handed back, then taken again at this tick like any free stream: a new loop, a new epoch.
+    expect(a.running.get(gone)?.epoch).toBe(before.epoch + 1);
+    const row = await a.store.pool.query(`SELECT epoch, phase FROM ${a.store.table('leases')} WHERE stream = $1`, [gone]);
+    expect(Number(row.rows[0].epoch)).toBe(before.epoch + 1);
+    // Every other lease carries what its loop reported at renewal.
+    await a.coord.tick();
+    const phases = await a.store.pool.query(`SELECT DISTINCT phase FROM ${a.store.table('leases')} WHERE expires_at > clock_timestamp()`);
+    expect(phases.rows.map((r) => r.phase)).toEqual(['running']);
+
+    // A commit refused under an older epoch of a stream leased here again keeps the newer lease.
+    const [kept, fence] = [...a.running.entries()][1]!;
+    a.coord.lost(kept, { owner: 'orphan-a', epoch: fence.epoch - 1 });
+    expect(a.coord.held()).toContain(kept);
+    a.coord.lost(kept, fence);
+    expect(a.coord.held()).not.toContain(kept);
+    assertNoSharedEpochs();
+    await a.coord.stop();
   });
 });

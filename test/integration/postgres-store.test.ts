@@ -2,6 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LATEST_VERSION, MIGRATIONS, quoteIdent } from '../../src/state/postgres-migrations.ts';
 import { describeConnection, PostgresStateStore } from '../../src/state/postgres-store.ts';
 import { FencedError } from '../../src/core/state-store.ts';
+import { CompletenessRecorder, completenessKey, parseCompleteness } from '../../src/telemetry/completeness.ts';
+import { silentLogger } from '../../src/telemetry/log.ts';
 import { dropSchemas, PG_URL, pgQuery, uniqueSchema } from '../support/postgres.ts';
 
 const schemas: string[] = [];
@@ -68,7 +70,7 @@ describe('postgres state store', () => {
     const store = await open(schema);
     expect(await store.get('k')).toEqual({ cursor: 7 });
     const versions = await pgQuery<{ version: number }>(`SELECT version FROM ${s}.schema_version ORDER BY version`);
-    expect(versions.map((v) => v.version)).toEqual([1, 2]);
+    expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
     // Migration 2 is in place: the budget function answers.
     const { rows } = await store.pool.query(`SELECT granted FROM ${store.table('take_tokens')}('k', 5, 2, 1000)`);
     expect(rows[0].granted).toBe(2);
@@ -97,6 +99,33 @@ describe('postgres state store', () => {
     expect(await store.get(key)).toEqual({ cursor: 5 });
     const [row] = await pgQuery<{ owner: string; epoch: string }>(`SELECT owner, epoch FROM ${store.table('state')} WHERE key = $1`, [key]);
     expect(row).toEqual({ owner: 'replica-b', epoch: '2' });
+  });
+
+  it('fences a stream\'s completeness ledger with the stream\'s lease: a replica that lost the stream cannot overwrite it', async () => {
+    const store = await open();
+    const stream = 'google/C1/login';
+    await setLease(store, stream, 'replica-a', 1);
+    const a = new CompletenessRecorder(store, stream, () => Date.now(), silentLogger());
+    await a.load({ owner: 'replica-a', epoch: 1 });
+    a.count('listed', Date.now(), 2);
+    await a.persist();
+    expect(parseCompleteness(await store.get(completenessKey(stream))).hours).not.toEqual({});
+    // replica-b takes the stream over, loads the ledger and counts on.
+    await setLease(store, stream, 'replica-b', 2);
+    const b = new CompletenessRecorder(store, stream, () => Date.now(), silentLogger());
+    await b.load({ owner: 'replica-b', epoch: 2 });
+    b.count('listed', Date.now(), 5);
+    await b.persist();
+    // replica-a, resumed, still has counts of its own: refused, never written over b's ledger.
+    a.count('listed', Date.now(), 100);
+    await a.persist();
+    const listed = () => store.get(completenessKey(stream)).then((d) => Object.values(parseCompleteness(d).hours).reduce((n, h) => n + h.listed, 0));
+    expect(await listed()).toBe(7);
+    // And it stays quiet until it runs the stream again.
+    a.count('listed', Date.now(), 100);
+    await a.persist();
+    expect(await listed()).toBe(7);
+    await expect(store.put(completenessKey(stream), {}, { owner: 'replica-a', epoch: 1, stream })).rejects.toThrow(/no longer holds the lease of google\/C1\/login/);
   });
 
   it('refuses a fenced commit for a stream nobody leased', async () => {

@@ -134,4 +134,35 @@ describe('status report', () => {
     expect(report.problems).toBeGreaterThan(0);
     await store.close();
   });
+
+  it('with replicas, names the replica holding each stream\'s lease and what its loop does, and flags streams no replica runs', async () => {
+    const store = await tempStore();
+    await store.put('google/C1/login', { v: 1, ages: [0], cursors: [T0 - 60_000], seen: { buckets: [] } });
+    await store.put('google/C1/admin', { v: 1, ages: [0], cursors: [T0 - 60_000], seen: { buckets: [] } });
+    const leases = {
+      leases: [
+        { stream: 'google/C1/admin', owner: 'r1', epoch: 3, live: true, phase: 'running', renewedAgoMs: 1200, expiresInMs: 13_800 },
+        { stream: 'google/C1/drive', owner: 'r2', epoch: 1, live: true, phase: 'config-error', renewedAgoMs: 300, expiresInMs: 14_700 },
+        { stream: 'google/C1/login', owner: 'r2', epoch: 7, live: false, phase: 'running', renewedAgoMs: 55_000, expiresInMs: -40_000 },
+      ],
+      replicas: [
+        { id: 'r1', live: true, heartbeatAgoMs: 1200, held: 1 },
+        { id: 'r2', live: false, heartbeatAgoMs: 55_000, held: 2 },
+      ],
+    };
+    const report = await readStatus(store, T0, 24 * H, storedViews, leases);
+    // A stream leased but never stored yet is listed too.
+    expect(report.streams.map((s) => s.id)).toEqual(['google/C1/admin', 'google/C1/drive', 'google/C1/login']);
+    expect(report.streams[0]?.lease).toMatchObject({ owner: 'r1', epoch: 3, live: true, phase: 'running' });
+    // The expired lease and the configuration problem count as problems; the running one does not.
+    expect(report.problems).toBe(2);
+    const text = formatStatus(report);
+    expect(text).toContain('replicas: 1 live: r1 (1 streams, heartbeat 1.2s ago)');
+    expect(text).toContain('lease: r1 (epoch 3), running, renewed 1.2s ago');
+    expect(text).toContain('lease: r2 (epoch 1), config-error (CONFIGURATION PROBLEM');
+    expect(text).toContain('lease: EXPIRED 40.0s ago (last held by r2, epoch 7): NO replica runs this stream');
+    // Without a shared store there is no lease line at all.
+    expect(formatStatus(await readStatus(store, T0, 24 * H, storedViews))).not.toContain('lease:');
+    await store.close();
+  });
 });

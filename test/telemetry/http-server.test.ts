@@ -62,8 +62,13 @@ describe('metrics SDK and /metrics', () => {
             },
           },
         ],
-        status: () => [{ id: STREAM, phase: 'restarting' }],
-        requestBudgets: () => [{ key: 'o365/t', requestsPerMinute: 2000, usedLastMinute: () => 17 }],
+        status: () => [
+          { id: STREAM, phase: 'restarting', leased: true, running: true },
+          // A lease held for a stream no loop runs: what the orphan gauge exists to show.
+          { id: `${STREAM}-2`, phase: 'elsewhere', leased: true, running: false },
+        ],
+        budgets: () => ({ all: () => [{ key: 'o365/t', requestsPerMinute: 2000, usedLastMinute: () => 17, heldForMs: () => 2500 }] }),
+        replicaId: 'replica-a',
       },
       {},
       () => NOW,
@@ -110,6 +115,9 @@ describe('metrics SDK and /metrics', () => {
     expect(text).toContain('phase="restarting"');
     expect(gauge('auditrelay_budget_used')).toBe('17');
     expect(gauge('auditrelay_budget_limit')).toBe('2000');
+    expect(gauge('auditrelay_budget_held')).toBe('2.5');
+    expect(text).toContain(`auditrelay_stream_leased{auditrelay_stream="${STREAM}",auditrelay_replica="replica-a"`);
+    expect(gauge('auditrelay_streams_leased_not_running')).toBe('1');
   });
 
   it('pushes over OTLP when an endpoint is configured or in the environment', () => {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { readLeases } from '../../scale/leases.ts';
 import { resolveStateConfig } from '../../scale/state-backend.ts';
 import { FileStateStore } from '../../state/file-store.ts';
 import { PostgresStateStore } from '../../state/postgres-store.ts';
@@ -25,19 +26,23 @@ export function registerStatus(program: Command): void {
       if (!loaded) return;
       const { config } = loaded;
       let store: StateStore;
+      let shared: PostgresStateStore | undefined;
       try {
         const state = resolveStateConfig(config.state);
-        store =
-          state.kind === 'file'
-            ? await FileStateStore.openReadOnly(state.path)
-            : await PostgresStateStore.open({ ...(state.url !== undefined ? { url: state.url } : {}), schema: state.schema, log: silentLogger() });
+        if (state.kind === 'file') store = await FileStateStore.openReadOnly(state.path);
+        else {
+          shared = await PostgresStateStore.open({ ...(state.url !== undefined ? { url: state.url } : {}), schema: state.schema, log: silentLogger() });
+          store = shared;
+        }
       } catch (err) {
         process.stderr.write(`auditrelay status: ${redactText((err as Error).message)}\n`);
         process.exitCode = 2;
         return;
       }
       try {
-        const report = await readStatus(store, Date.now(), config.telemetry.atRiskHorizon, storedViews);
+        // Replicas: which one holds each stream's lease and what its loop is doing there.
+        const leases = shared ? await readLeases(shared) : undefined;
+        const report = await readStatus(store, Date.now(), config.telemetry.atRiskHorizon, storedViews, leases);
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
       } finally {
         await store.close();

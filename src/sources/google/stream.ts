@@ -1,7 +1,9 @@
 import { callApi } from '../../core/api-call/call.ts';
+import { backoffDelay } from '../../core/backoff.ts';
 import { Committer } from '../../core/committer.ts';
 import type { AuditRecord } from '../../core/record.ts';
 import type { Stream, StreamContext, StreamHealth, StreamState } from '../../core/source.ts';
+import { RETRY_DEFAULTS } from '../../core/retry-defaults.ts';
 import { formatDuration } from '../../core/time.ts';
 import type { ActivitiesPage, ListActivitiesQuery } from './client/list-activities.ts';
 import { GMAIL_MAX_WINDOW_MS, type GoogleApplicationConfig, type GoogleCustomerConfig, RETENTION_MS, repollAgesOf } from './config.ts';
@@ -26,6 +28,12 @@ import {
 
 /** Start times this close to the 180-day retention are moved up: the API answers them with a misleading error. */
 const RETENTION_MARGIN_MS = 3_600_000;
+/**
+ * Reads of one window that paging guards cut short before the stream moves on without it. Guard
+ * stops come from field bugs that usually pass (a token repeated once, a run of empty pages), so
+ * the window is read again from its first page a few times; after that it is left to later stages.
+ */
+const MAX_INCOMPLETE_READS = 3;
 const MAX_RESULTS = 1000;
 
 /** Everything a stream needs that is shared by the customer's applications (one client, one key). */
@@ -99,6 +107,8 @@ class StreamRun {
   readonly #committer: Committer<GoogleStreamState>;
   readonly #seen: SeenSet;
   #cursors: number[];
+  /** The window whose reads the paging guards cut short, and how many times in a row. */
+  #incomplete: { stage: number; startMs: number; reads: number } | undefined;
 
   constructor(deps: GoogleStreamDeps, ctx: StreamContext, api: CustomerApi, saved: unknown) {
     this.#deps = deps;
@@ -152,13 +162,40 @@ class StreamRun {
       }
       const complete = await this.#readRange(window, window.startMs, window.endMs);
       if (ctx.signal.aborted) break;
-      if (!complete) ctx.log.error({ window: describe(window) }, 'window read incompletely (pagination guard): later re-polls read it again; events only there may be missing');
-      this.#cursors = advance(this.#schedule, this.#cursors, window, now);
+      if (!complete && (await this.#readAgain(window))) continue;
+      // An incomplete read counts for its own stage only: every later stage reads the window again.
+      this.#cursors = advance(this.#schedule, this.#cursors, window, complete ? now : undefined);
       this.#seen.forgetBefore(forgetBefore(this.#cursors));
       this.#committer.request();
       await this.#committer.flush();
     }
     await this.#committer.flush();
+  }
+
+  /**
+   * After a read the paging guards cut short: true (after a pause) while the window should be read
+   * again; false once it was tried MAX_INCOMPLETE_READS times and the stream moves on without it.
+   */
+  async #readAgain(window: Window): Promise<boolean> {
+    const same = this.#incomplete?.stage === window.stage && this.#incomplete.startMs === window.startMs;
+    const reads = (same ? (this.#incomplete?.reads ?? 0) : 0) + 1;
+    this.#incomplete = { stage: window.stage, startMs: window.startMs, reads };
+    const last = window.stage === this.#schedule.ages.length - 1;
+    if (reads < MAX_INCOMPLETE_READS) {
+      // Like a transient failure: guard stops come from field bugs that usually pass.
+      const delay = backoffDelay(RETRY_DEFAULTS.transientBackoff, reads - 1);
+      this.#ctx.log.warn({ window: describe(window), reads, retryIn: formatDuration(delay) }, 'window read incompletely (pagination guard); reading it again');
+      await this.#ctx.sleep(delay);
+      return true;
+    }
+    this.#incomplete = undefined;
+    this.#ctx.log.error(
+      { window: describe(window), reads },
+      last
+        ? 'window read incompletely again (pagination guard) at the last re-poll: events only in its unread pages may be missing'
+        : 'window read incompletely again (pagination guard): moving on; the later re-polls read it again',
+    );
+    return false;
   }
 
   #clampToRetention(now: number): void {

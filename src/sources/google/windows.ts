@@ -97,14 +97,17 @@ export function nextDueAt(schedule: Schedule, cursors: number[]): number {
 }
 
 /**
- * Cursors after `window` was read completely by a read that began at `readAtMs`. Every event time
- * before `readAtMs - a_k` was at least a_k old at that read, so a later stage whose cursor stood at
- * the window's start advances over that part of the window too (all of it for a backfill chunk).
+ * Cursors after `window` was read by a read that began at `readAtMs`. Every event time before
+ * `readAtMs - a_k` was at least a_k old at that read, so a later stage whose cursor stood at the
+ * window's start advances over that part of the window too (all of it for a backfill chunk).
+ * `readAtMs` undefined: the read was incomplete (paging stopped by a guard), so it counts for the
+ * window's own stage only and every later stage still reads the window itself.
  */
-export function advance(schedule: Schedule, cursors: number[], window: Window, readAtMs: number): number[] {
+export function advance(schedule: Schedule, cursors: number[], window: Window, readAtMs: number | undefined): number[] {
   const out = [...cursors];
   if (out[window.stage] !== window.startMs) throw new Error(`window ${window.startMs} does not start at stage ${window.stage}'s cursor`);
   out[window.stage] = window.endMs;
+  if (readAtMs === undefined) return out;
   for (let stage = window.stage + 1; stage < out.length; stage++) {
     const coveredUntil = Math.min(window.endMs, readAtMs - (schedule.ages[stage] as number));
     if (out[stage] !== window.startMs || coveredUntil <= window.startMs) break;

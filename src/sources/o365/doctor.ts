@@ -433,11 +433,19 @@ async function startWithRule(
   if (typeof claimed === 'string') return { kind: 'state-unavailable', reason: claimed };
   try {
     const state = restoreState(await claimed.state.load());
+    let answered = false;
     const attempt = await startWhenAllowed(
       state.lastStartAttempt,
       now(),
-      (attemptAt) => claimed.state.commit({ ...state, lastStartAttempt: attemptAt }),
-      () => exchange('subscriptions/start', () => startSubscription(client, token, ct, signal)),
+      async () => {
+        const sent = await exchange('subscriptions/start', () => startSubscription(client, token, ct, signal));
+        answered = sent.res !== undefined;
+        return sent;
+      },
+      // As the daemon does: remembered once the API answered (a start that never reached it is no attempt).
+      async (attemptAt) => {
+        if (answered) await claimed.state.commit({ ...state, lastStartAttempt: attemptAt });
+      },
     );
     if (attempt.kind === 'wait') return { kind: 'wait', lastAttemptAgoMs: now() - (state.lastStartAttempt ?? now()), waitMs: attempt.ms };
     return { kind: 'sent', exchange: attempt.answer };

@@ -4,7 +4,7 @@ import type { AuditRecord } from '../../core/record.ts';
 import type { SiemOptions } from '../shared/mapping/siem.ts';
 import type { Stream, StreamContext, StreamHealth, StreamState } from '../../core/source.ts';
 import { JsonArrayError } from '../../core/json-array-stream.ts';
-import { formatDuration, sleep } from '../../core/time.ts';
+import { formatDuration } from '../../core/time.ts';
 import { type ApiCallContext, type CallResult, callApi, TransientApiError } from '../../core/api-call/call.ts';
 import type { ClockSkew } from './clock-skew.ts';
 import { fetchBlob, readBlob } from './client/fetch-blob.ts';
@@ -170,17 +170,11 @@ class StreamRun {
     const attempt = await startWhenAllowed(
       this.#state.lastStartAttempt,
       this.#ctx.now(),
+      () => this.#call('subscriptions/start', (t) => startSubscription(client, t, contentType, this.#ctx.signal), LIST_PRIORITY),
       async (attemptAt) => {
         this.#state = { ...this.#state, lastStartAttempt: attemptAt };
         this.#committer.request();
         await this.#committer.flush();
-      },
-      // The attempt is recorded: the call is work under way, so a stop that begins meanwhile lets it
-      // go out (until the stop's deadline) rather than leave a recorded start that was never sent,
-      // which would keep the content type uncollected for 15 minutes after the restart.
-      () => {
-        const finishing: ApiCallContext = { ...this.#ctx, signal: this.#ctx.deliverySignal, sleep: (ms) => sleep(ms, this.#ctx.deliverySignal) };
-        return this.#call('subscriptions/start', (t) => startSubscription(client, t, contentType, this.#ctx.deliverySignal), LIST_PRIORITY, finishing);
       },
     );
     if (attempt.kind === 'wait') {

@@ -14,18 +14,23 @@ export function subscriptionAction(enabled: boolean, lastStartAttempt: number | 
 }
 
 /**
- * Starts a content type's missing or disabled subscription when the rule allows. The attempt is
- * recorded durably first: a crash loop, or `doctor --fix` next to a daemon, must not call start more
- * than once per 15 minutes. The stream and `doctor --fix` both start subscriptions through here.
+ * Starts a content type's missing or disabled subscription when the rule allows, and remembers the
+ * attempt once the API answered, not before: a start that never reached it (the stream was stopped
+ * or handed to another replica while waiting for the budget or a token, or the process died) must
+ * not make the next run wait 15 minutes with the content type not collected. A start that reached
+ * the API and went unrecorded costs nothing: the next run lists the subscription enabled, or calls
+ * start again and hears how long to wait. The stream and `doctor --fix` both start subscriptions
+ * through here.
  */
 export async function startWhenAllowed<T>(
   lastStartAttempt: number | undefined,
   now: number,
-  record: (attemptAt: number) => Promise<void>,
   start: () => Promise<T>,
+  record: (attemptAt: number) => Promise<void>,
 ): Promise<{ kind: 'wait'; ms: number } | { kind: 'sent'; answer: T }> {
   const action = subscriptionAction(false, lastStartAttempt, now);
   if (action.kind === 'wait') return action;
+  const answer = await start();
   await record(now);
-  return { kind: 'sent', answer: await start() };
+  return { kind: 'sent', answer };
 }

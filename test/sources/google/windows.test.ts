@@ -47,6 +47,22 @@ describe('Google windows', () => {
     expect(cursors.slice(1)).toEqual([t0 - 10 * M, t0 - H, t0 - 6 * H]);
   });
 
+  it('an incomplete read (paging cut short) counts for its own stage only: every later stage reads the window itself', () => {
+    const schedule = buildSchedule([10 * M, H, 6 * H], M, D);
+    // One backfill chunk: the whole look-back in one window.
+    const cursors = initialCursors(schedule, t0, D, t0 - 180 * D);
+    const w = nextWindow(schedule, cursors, t0)!;
+    expect(advance(schedule, cursors, w, undefined)).toEqual([w.endMs, w.startMs, w.startMs, w.startMs]);
+    // The same window read completely moves the later stages over it as well.
+    expect(advance(schedule, cursors, w, t0).slice(1)).toEqual([t0 - 10 * M, t0 - H, t0 - 6 * H]);
+    // Each later stage then finds the window due for itself.
+    let c = advance(schedule, cursors, w, undefined);
+    const later = nextWindow(schedule, c, t0)!;
+    expect(later).toMatchObject({ stage: 1, startMs: w.startMs, endMs: t0 - 10 * M });
+    c = advance(schedule, c, later, undefined);
+    expect(nextWindow(schedule, c, t0)).toMatchObject({ stage: 2, startMs: w.startMs });
+  });
+
   it('re-reads every window when its end reaches each re-poll age, and only then', () => {
     const ages = [10 * M, H, 6 * H];
     const schedule = buildSchedule(ages, M, D);
